@@ -1,0 +1,64 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is set up from here.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LANGS := en ur pa bn gu hi ar fa ckb tr so es pt pl ro fr
+
+.PHONY: run test setup catalogs extract migrate lint format browser-deps rasa bench clean
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(BIN)/.installed catalogs
+
+## Compile every translation catalog (the .mo files are built, never committed).
+catalogs: $(BIN)/.installed
+	@for l in $(LANGS); do \
+	  $(BIN)/pybabel compile --use-fuzzy -d locales -D messages -l $$l || exit 1; \
+	done
+
+## Re-extract family-facing text and merge it into every catalog.
+extract: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k C_:1c,2 -k ngettext:1,2 --add-comments=Translators: --no-location --sort-output -o locales/messages.pot .
+	@for l in $(LANGS); do \
+	  if [ -f locales/$$l/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales -D messages -l $$l --init-missing; \
+	  else \
+	    $(BIN)/pybabel init -i locales/messages.pot -d locales -D messages -l $$l; \
+	  fi; \
+	done
+
+migrate: setup
+	$(BIN)/dhrbot db upgrade
+
+run: setup migrate
+	$(BIN)/dhrbot serve --demo
+
+## Debian's Chromium and fonts for the browser tests (Playwright drives it; nothing is downloaded by Playwright).
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/noto ]; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core fonts-noto-ui-core >/dev/null) \
+	  || echo "could not install chromium: browser tests will be skipped"; \
+	fi
+
+test: setup browser-deps
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy bot handoff
+
+format: $(BIN)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+rasa:
+	bash scripts/rasa/setup.sh && bash scripts/rasa/train.sh && bash scripts/rasa/serve.sh
+
+clean:
+	rm -rf $(VENV) var test-artifacts

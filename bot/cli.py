@@ -1,0 +1,165 @@
+"""The `dhrbot` command: serve, chat in the terminal, run workers, migrate, and administer cases."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+
+from bot.settings import get_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one `dhrbot` sub-command."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="dhrbot", description="Family contribution service for Domestic Homicide Reviews")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the whole service in one process")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed a demo case and staff accounts")
+    serve.set_defaults(func=cmd_serve)
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--lang", default=None, help="language code to start in, e.g. ur")
+    chat.add_argument("--as", dest="address", default="terminal", help="who you are (keeps your place between runs)")
+    chat.set_defaults(func=cmd_chat)
+
+    worker = sub.add_parser("worker", help="run the outbound dispatcher and timers alone")
+    worker.set_defaults(func=cmd_worker)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    case = sub.add_parser("case", help="cases and invitations").add_subparsers(dest="case_command", required=True)
+    create = case.add_parser("create", help="create a case")
+    create.add_argument("--reference", required=True)
+    create.add_argument("--label", required=True, help="the name the family chose for the person who died")
+    create.add_argument("--chair", help="chair's email")
+    create.add_argument("--lead", help="lead advocate's email")
+    create.add_argument("--deputy", help="deputy advocate's email")
+    create.set_defaults(func=cmd_case_create)
+    invite = case.add_parser("invite", help="issue a single-use invitation code")
+    invite.add_argument("--reference", required=True)
+    invite.add_argument("--days", type=int, default=60, help="days until the code expires")
+    invite.add_argument("--note", default=None, help="staff-only note, e.g. 'for the sister'")
+    invite.set_defaults(func=cmd_case_invite)
+
+    for register in _plugin_registrars():
+        register(sub)
+
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+    """Sub-commands owned by other parts of the code (NLU, translations, staff)."""
+    found = []
+    for module, name in (("bot.nlu.cli", "add_nlu_commands"), ("bot.i18n_status", "add_i18n_commands"), ("handoff.cli", "add_staff_commands")):
+        try:
+            mod = __import__(module, fromlist=[name])
+        except ImportError:
+            continue
+        found.append(getattr(mod, name))
+    return found
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The web app, webhooks and background work in one process."""
+    import uvicorn
+
+    from bot.service import build_service
+    from bot.web.app import create_app
+
+    service = build_service(get_settings())
+    if args.demo:
+        from bot.demo import seed_demo
+
+        print(seed_demo(service))
+    print(f"dhrbot is running. Family web chat: http://{args.host}:{args.port}/chat  Staff: http://{args.host}:{args.port}/staff")
+    uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """A conversation in the terminal, driving the same engine as every channel."""
+    from bot.dialogue.messages import Inbound
+    from bot.service import build_service
+
+    service = build_service(get_settings())
+    first = args.lang or "hello"
+    print("(Type your messages. Ctrl-D to leave. Your place is kept if you come back.)")
+
+    def send(text: str) -> None:
+        for reply in service.engine.handle(Inbound(channel="cli", address=args.address, text=text)):
+            print("\nbot> " + reply.as_plain_text().replace("\n", "\n     "))
+
+    send(first)
+    for line in sys.stdin:
+        if line.strip():
+            send(line.rstrip("\n"))
+        print("\nyou> ", end="", flush=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """The dispatcher and timers, alone, for several processes against PostgreSQL."""
+    from bot.service import build_service
+
+    service = build_service(get_settings())
+    try:
+        from bot.channels.worker import run_worker  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        print("no outbound channels are configured in this build", file=sys.stderr)
+        return 1
+    run_worker(service)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply every migration."""
+    from bot.storage.db import init_storage
+
+    init_storage(get_settings()).upgrade()
+    print("database is up to date")
+    return 0
+
+
+def cmd_case_create(args: argparse.Namespace) -> int:
+    """Create a case with its chair and advocates."""
+    from bot.admin import create_case
+    from bot.service import build_service
+
+    service = build_service(get_settings())
+    with service.db.session() as s:
+        case = create_case(s, reference=args.reference, label=args.label, chair=args.chair, lead=args.lead, deputy=args.deputy)
+        print(f"case {case.reference} created")
+    return 0
+
+
+def cmd_case_invite(args: argparse.Namespace) -> int:
+    """Issue an invitation code and print how to use it on each channel."""
+    from bot.admin import invite
+    from bot.service import build_service
+
+    service = build_service(get_settings())
+    with service.db.session() as s:
+        code = invite(s, reference=args.reference, valid_for=timedelta(days=args.days), note=args.note)
+    print(invitation_text(code, service.settings.telegram_bot_username))
+    return 0
+
+
+def invitation_text(code: str, telegram_bot_username: str) -> str:
+    """How a family member uses a code: typed, as an SMS/WhatsApp text, or as a Telegram link."""
+    lines = [f"Invitation code: {code}", f'SMS or WhatsApp: send "JOIN {code}"']
+    bot_name = telegram_bot_username or "<your-bot>"
+    lines.append(f"Telegram: https://t.me/{bot_name}?start={code.replace('-', '')}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

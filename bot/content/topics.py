@@ -1,0 +1,127 @@
+"""What the service tells families about a review, in short plain messages."""
+
+from __future__ import annotations
+
+from bot.content.helplines import Helplines
+from bot.i18n import _, isolate
+
+
+def about_service(helplines: Helplines) -> list[str]:
+    """What this service is, and what it is not."""
+    return [
+        _(
+            "This service helps families and friends take part in a review after a death. "
+            "You can find out how a review works and tell us how you would like to take part."
+        ),
+        _("This is not an emergency service. If you are in danger now, call {number}.").format(
+            number=isolate(helplines.emergency.number)
+        )
+        + " "
+        + _(helplines.emergency.description),
+    ]
+
+
+def what_is_a_review() -> list[str]:
+    """What a Domestic Homicide Review is, with both of its names."""
+    return [
+        _(
+            "A Domestic Homicide Review looks at what happened before a death linked to domestic "
+            "abuse. It is now also called a Domestic Abuse Related Death Review. We just say \"the review\"."
+        ),
+        _(
+            "The review is not a police investigation or an inquest, and it does not blame anyone. "
+            "It asks what services could have done differently, so that other deaths are prevented."
+        ),
+        _(
+            "An independent chair leads it, with a panel of local services. "
+            "Your voice can help the review understand who your loved one was."
+        ),
+    ]
+
+
+def stages() -> list[str]:
+    """The five stages of a review, and honest timescales."""
+    return [
+        _("A review has five stages:"),
+        _(
+            "1. Starting: the local partnership decides to hold a review and lets the family know.\n"
+            "2. The review: the chair contacts you, explains everything and asks if and how you want to take part.\n"
+            "3. The report: the chair writes a report. You can read it and comment, and help choose the name used for your loved one.\n"
+            "4. Sign-off: you see the final report before it is approved. The chair agrees the publication date with you.\n"
+            "5. Learning: the report is published without real names, and services make changes."
+        ),
+        _(
+            "Reviews often take a year or more. We will keep you updated, and you can ask us any time where things are."
+        ),
+    ]
+
+
+def ways_to_take_part() -> list[str]:
+    """The ways a family member can take part; always a choice."""
+    return [
+        _("Taking part is always your choice. You can change your mind at any time."),
+        _(
+            "You could talk with the chair, write an account, send a voice note, or tell the review "
+            "who your loved one was. You can help choose the questions the review asks, meet the panel, "
+            "read the draft report, and help choose the name used in it."
+        ),
+        _("If you are not ready, that is okay. We can ask you again later."),
+    ]
+
+
+def advocates() -> list[str]:
+    """The advocate's role and the right to one."""
+    return [
+        _(
+            "You have the right to a free advocate. An advocate is on your side. They explain each step, "
+            "come to meetings with you, and make sure you are heard."
+        ),
+        _(
+            "Some advocates work for specialist services run by and for your community. "
+            "You can ask for one."
+        ),
+    ]
+
+
+def privacy() -> list[str]:
+    """Who sees what, anonymised publication, and the person's rights."""
+    return [
+        _(
+            "What you tell us is kept private and protected. Only the people working on your review "
+            "can see it, and only if you agree. Other family members never see what you tell us."
+        ),
+        _(
+            "The published report does not use real names. The family can help choose the name used "
+            "for your loved one."
+        ),
+        _(
+            "You can ask to see your information, change it, or delete it. Just write \"delete my data\"."
+        ),
+    ]
+
+
+def support(helplines: Helplines) -> list[str]:
+    """Support services and helplines, from configuration."""
+    lines = "\n".join("• " + h.render() for h in helplines.lines)
+    return [
+        _("You don't have to go through this alone. These services can help:"),
+        lines,
+        _("In an emergency, call {number}.").format(number=isolate(helplines.emergency.number)),
+    ]
+
+
+def emergency(helplines: Helplines, intent: str) -> str:
+    """What to do right now when someone may be in danger."""
+    topic = "self_harm" if intent == "self_harm_risk" else "safety"
+    extra = "\n".join("• " + h.render() for h in helplines.for_topic(topic))
+    return (
+        _("Your safety matters most. If you are in danger now, call {number}.").format(
+            number=isolate(helplines.emergency.number)
+        )
+        + " "
+        + _(helplines.emergency.description)
+        + "\n"
+        + extra
+        + "\n"
+        + _("I have asked a person from our team to contact you as soon as they can.")
+    )

@@ -1,0 +1,137 @@
+"""One message in, replies out: a single committed transaction per turn, so nothing is ever lost."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.content.helplines import Helplines
+from bot.dialogue import codes
+from bot.dialogue.conversation import Conversation, Turn
+from bot.dialogue.messages import Inbound, Outbound
+from bot.i18n import use_language
+from bot.nlu.base import NLU
+from bot.storage.crypto import cipher
+from bot.storage.db import Database
+from bot.storage.models import Address, Attachment, Contact, Message
+
+log = logging.getLogger(__name__)
+
+# Web chat and the terminal show replies at once; the messaging channels send them from the outbox.
+SYNCHRONOUS_CHANNELS = frozenset({"web", "cli"})
+
+
+class Engine:
+    """The channel-neutral dialogue engine."""
+
+    def __init__(self, db: Database, nlu: NLU, helplines: Helplines) -> None:
+        self.db = db
+        self.nlu = nlu
+        self.helplines = helplines
+
+    def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Answer one message; the message, every answer and the replies are committed together."""
+        try:
+            with self.db.session() as s:
+                return self._handle(s, inbound)
+        except IntegrityError:
+            # Two deliveries of one provider message raced: the other one stored it.
+            if inbound.provider_message_id and self.is_duplicate(inbound):
+                return []
+            raise
+
+    def is_duplicate(self, inbound: Inbound) -> bool:
+        """Whether this provider message was already handled (webhooks are retried)."""
+        with self.db.session() as s:
+            return _already_seen(s, inbound)
+
+    def _handle(self, s: Session, inbound: Inbound) -> list[Outbound]:
+        if inbound.provider_message_id and _already_seen(s, inbound):
+            log.info("duplicate %s message ignored", inbound.channel)
+            return []
+        address = self._address_for(s, inbound)
+        contact = self._lock(s, address.contact_id)
+        contact.last_inbound_at = inbound.received_at
+        message = Message(
+            contact_id=contact.id,
+            address_id=address.id,
+            direction="in",
+            channel=inbound.channel,
+            body=inbound.text,
+            author="family",
+            status="received",
+            provider_message_id=inbound.provider_message_id,
+            created_at=inbound.received_at,
+        )
+        s.add(message)
+        s.flush()
+        for media in inbound.media:
+            import base64
+
+            s.add(Attachment(contact_id=contact.id, message_id=message.id, content_type=media.content_type, data=base64.b64encode(media.data).decode()))
+        turn = Turn(session=s, contact=contact, inbound=inbound, nlu=self.nlu, helplines=self.helplines)
+        with use_language(contact.language):
+            Conversation(turn).respond()
+        message.intent = turn.intent
+        for reply in turn.replies:
+            s.add(
+                Message(
+                    contact_id=contact.id,
+                    address_id=address.id,
+                    direction="out",
+                    channel=inbound.channel,
+                    body=reply.text,
+                    choices=[{"value": c.value, "label": c.label} for c in reply.choices] or None,
+                    author="bot",
+                    status="sent" if inbound.channel in SYNCHRONOUS_CHANNELS else "queued",
+                    prompted=True,
+                    next_attempt_at=inbound.received_at,
+                )
+            )
+        return turn.replies
+
+    def _address_for(self, s: Session, inbound: Inbound) -> Address:
+        """The person behind an address; a RESUME code moves this address to the person who paused."""
+        index = cipher().blind_index(f"{inbound.channel}:{inbound.address}")
+        address = s.scalars(select(Address).where(Address.channel == inbound.channel, Address.address_index == index)).first()
+        resume = codes.resume_code_in(inbound.text)
+        if resume:
+            owner = s.scalars(select(Contact).where(Contact.resume_code_hash == codes.code_hash(resume))).first()
+            if owner is not None and (address is None or address.contact_id != owner.id):
+                if address is None:
+                    address = Address(channel=inbound.channel, address=inbound.address, address_index=index, contact_id=owner.id)
+                    s.add(address)
+                else:
+                    address.contact_id = owner.id
+                s.flush()
+                return address
+        if address is None:
+            contact = Contact(state="new", state_data={}, language=None)
+            s.add(contact)
+            s.flush()
+            address = Address(channel=inbound.channel, address=inbound.address, address_index=index, contact_id=contact.id)
+            s.add(address)
+            s.flush()
+        address.last_seen_at = inbound.received_at
+        return address
+
+    def _lock(self, s: Session, contact_id: int) -> Contact:
+        """The contact, locked so that one person's messages are answered one at a time."""
+        stmt = select(Contact).where(Contact.id == contact_id)
+        if self.db.is_postgres:
+            stmt = stmt.with_for_update()
+        contact = s.scalars(stmt).one()
+        s.refresh(contact)
+        return contact
+
+
+def _already_seen(s: Session, inbound: Inbound) -> bool:
+    return (
+        s.scalars(
+            select(Message.id).where(Message.channel == inbound.channel, Message.provider_message_id == inbound.provider_message_id)
+        ).first()
+        is not None
+    )

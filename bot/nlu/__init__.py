@@ -1,0 +1,63 @@
+"""Understanding free text: a safety lexicon, an intent classifier and language detection, composed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bot.nlu.base import FALLBACK_INTENT, INTENTS, NLU, Parse, triage_for
+from bot.nlu.embedded import DEFAULT_THRESHOLD, EmbeddedClassifier
+from bot.nlu.langid import detect_language
+from bot.nlu.lexicon import check_safety
+from bot.nlu.rasa_client import RasaClient, RasaWithFallback
+
+__all__ = ["NLU", "Parse", "INTENTS", "FALLBACK_INTENT", "ComposedNLU", "load_nlu", "triage_for"]
+
+BACKENDS = ("embedded", "rasa")
+
+
+class ComposedNLU:
+    """What the dialogue calls: safety lexicon first, then the classifier, plus language and triage."""
+
+    def __init__(self, classifier: NLU) -> None:
+        self.classifier = classifier
+
+    def parse(self, text: str, language: str | None = None) -> Parse:
+        """Understand one message; `language` (the person's chosen one) is only a hint to the classifier."""
+        detected, _ = detect_language(text)
+        hit = check_safety(text)
+        if hit is not None:
+            # The lexicon outranks any classifier: a missed "I don't want to live" is the worst failure.
+            intent, phrase = hit
+            return Parse(
+                text=text,
+                intent=intent,
+                confidence=1.0,
+                ranking=[(intent, 1.0)],
+                language=detected,
+                triage="urgent",
+                entities=[{"entity": "safety_phrase", "value": phrase, "extractor": "lexicon"}],
+            )
+        parsed = self.classifier.parse(text, language)
+        return replace(parsed, language=detected, triage=triage_for(parsed.intent))
+
+
+def load_nlu(
+    backend: str,
+    *,
+    cache_dir: Path,
+    rasa_url: str | None,
+    rasa_token: str | None,
+    timeout: float = 3.0,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> ComposedNLU:
+    """Build the NLU for a backend name ("embedded" or "rasa"); the embedded model is trained or loaded now."""
+    embedded = EmbeddedClassifier(cache_dir=Path(cache_dir), threshold=threshold)
+    embedded.load()  # train (seconds) or load the cache up front, not on a family's first message
+    if backend == "embedded":
+        return ComposedNLU(embedded)
+    if backend == "rasa":
+        if not rasa_url:
+            raise ValueError("NLU_BACKEND=rasa needs RASA_URL (e.g. http://127.0.0.1:5005); see scripts/rasa/serve.sh")
+        return ComposedNLU(RasaWithFallback(RasaClient(rasa_url, rasa_token, timeout), embedded))
+    raise ValueError(f"unknown NLU backend {backend!r}: choose one of {', '.join(BACKENDS)}")

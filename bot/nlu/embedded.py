@@ -1,0 +1,200 @@
+"""The default, in-process intent classifier: TF-IDF character and word n-grams and a linear model."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import sklearn
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.nlu.base import FALLBACK_INTENT, URGENT_INTENTS, Parse, triage_for
+from bot.nlu.data import TRAIN_DIR, Example, data_hash, load_examples
+from bot.nlu.normalise import normalise
+
+log = logging.getLogger(__name__)
+
+# Tuned on a stratified 20% validation split of intents/data (never intents/test): see
+# `dhrbot nlu train --tune` and docs/benchmarks-nlu.md. Below it we answer "nlu_fallback" and the
+# dialogue asks the person to put it another way, rather than guessing.
+DEFAULT_THRESHOLD = 0.45
+# An urgent intent at the top of the ranking is kept even when less sure: showing helplines to
+# someone who did not need them costs little; missing "I don't want to live" is the worst failure.
+URGENT_THRESHOLD = 0.25
+MODEL_VERSION = "embedded-v1"  # bump when features or model change, so caches rebuild
+
+
+def _split_words(text: str) -> list[str]:
+    # Whitespace split on normalised text: regex \w would cut Indic words at their vowel signs.
+    return text.split()
+
+
+def build_pipeline() -> Pipeline:
+    """Character n-grams survive misspellings and unknown scripts; word n-grams carry phrasing."""
+    features = FeatureUnion(
+        [
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=(1, 5),
+                    preprocessor=normalise,
+                    sublinear_tf=True,
+                    min_df=1,
+                ),
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=(1, 2),
+                    preprocessor=normalise,
+                    tokenizer=_split_words,
+                    token_pattern=None,
+                    sublinear_tf=True,
+                ),
+            ),
+        ]
+    )
+    model = LogisticRegression(C=20.0, max_iter=2000, class_weight="balanced")
+    return Pipeline([("features", features), ("model", model)])
+
+
+def train_pipeline(examples: Sequence[Example]) -> Pipeline:
+    """Fit a fresh pipeline on the given examples."""
+    pipe = build_pipeline()
+    pipe.fit([e.text for e in examples], [e.intent for e in examples])
+    return pipe
+
+
+def decide(ranking: list[tuple[str, float]], threshold: float) -> tuple[str, float]:
+    """The intent to act on: the top one if sure enough (urgent ones at a lower bar), else fallback."""
+    intent, conf = ranking[0]
+    if conf >= threshold or (intent in URGENT_INTENTS and conf >= URGENT_THRESHOLD):
+        return intent, conf
+    return FALLBACK_INTENT, conf
+
+
+class EmbeddedClassifier:
+    """Intent classifier trained from intents/data, cached on disk by a hash of the data."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        data_dir: Path = TRAIN_DIR,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.data_dir = Path(data_dir)
+        self.threshold = threshold
+        self._pipe: Pipeline | None = None
+        self.trained_now = False  # True when the last load had to (re)train: tests and `nlu train` use it
+        self.train_seconds: float | None = None
+
+    def cache_path(self) -> Path:
+        """Where the model for the current data lives; the name changes whenever the data does."""
+        key = data_hash(self.data_dir, MODEL_VERSION, sklearn.__version__)
+        return self.cache_dir / f"embedded-{key}.joblib"
+
+    def load(self, *, force: bool = False) -> Pipeline:
+        """The fitted model: from the cache if the data is unchanged, else trained and cached."""
+        if self._pipe is not None and not force:
+            return self._pipe
+        path = self.cache_path()
+        if path.exists() and not force:
+            try:
+                self._pipe = joblib.load(path)
+                self.trained_now = False
+                return self._pipe
+            except Exception:  # a truncated or incompatible cache file is just rebuilt
+                log.warning("NLU cache %s unreadable; retraining", path, exc_info=True)
+        examples = load_examples(self.data_dir)
+        if not examples:
+            raise RuntimeError(f"no NLU training examples found under {self.data_dir}")
+        start = time.perf_counter()
+        pipe = train_pipeline(examples)
+        self.train_seconds = time.perf_counter() - start
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        joblib.dump(pipe, tmp)
+        tmp.replace(path)  # atomic: a concurrent reader never sees half a file
+        for old in self.cache_dir.glob("embedded-*.joblib"):
+            if old != path:
+                old.unlink(missing_ok=True)
+        log.info("trained embedded NLU on %d examples in %.1fs -> %s", len(examples), self.train_seconds, path)
+        self._pipe = pipe
+        self.trained_now = True
+        return pipe
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """Every intent with its probability, most likely first."""
+        pipe = self.load()
+        probs = pipe.predict_proba([text])[0]
+        classes: Any = pipe.classes_
+        order = np.argsort(-probs)
+        return [(str(classes[i]), float(probs[i])) for i in order]
+
+    def parse(self, text: str, language: str | None = None) -> Parse:
+        """Classify one message (no safety lexicon here: the composed NLU adds it)."""
+        if not normalise(text):
+            return Parse(text=text, intent=FALLBACK_INTENT, confidence=0.0, language=language)
+        ranking = self.rank(text)
+        intent, conf = decide(ranking, self.threshold)
+        return Parse(
+            text=text,
+            intent=intent,
+            confidence=conf,
+            ranking=ranking[:10],
+            language=language,
+            triage=triage_for(intent),
+        )
+
+
+def tune_threshold(
+    examples: Sequence[Example], *, seed: int = 13, holdout: float = 0.2
+) -> tuple[float, dict[str, float]]:
+    """Pick the fallback threshold on a validation split of the training data (never the test set).
+
+    The objective counts a confident wrong answer as bad as a right answer is good: below the
+    threshold the bot asks again, which is safer than acting on a misunderstanding.
+    """
+    rng = random.Random(seed)
+    by_key: dict[tuple[str, str | None], list[Example]] = {}
+    for e in examples:
+        by_key.setdefault((e.intent, e.language), []).append(e)
+    train: list[Example] = []
+    valid: list[Example] = []
+    for group in by_key.values():
+        group = list(group)
+        rng.shuffle(group)
+        n_val = max(1, round(len(group) * holdout)) if len(group) >= 4 else 0
+        valid.extend(group[:n_val])
+        train.extend(group[n_val:])
+    pipe = train_pipeline(train)
+    probs = pipe.predict_proba([e.text for e in valid])
+    classes = list(pipe.classes_)
+    top = probs.argmax(axis=1)
+    conf = probs.max(axis=1)
+    correct = np.array([classes[i] == e.intent for i, e in zip(top, valid)])
+    best_t, best_score = 0.0, -1e9
+    for t in np.arange(0.10, 0.80, 0.01):
+        accepted = conf >= t
+        score = float((accepted & correct).sum() - (accepted & ~correct).sum())
+        if score > best_score:
+            best_t, best_score = float(round(t, 2)), score
+    accepted = conf >= best_t
+    stats = {
+        "validation_size": float(len(valid)),
+        "top1_accuracy": float(correct.mean()),
+        "accepted_share": float(accepted.mean()),
+        "accepted_precision": float(correct[accepted].mean()) if accepted.any() else 0.0,
+    }
+    return best_t, stats

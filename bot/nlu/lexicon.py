@@ -1,0 +1,130 @@
+"""The safety net: phrases that mean someone may be in danger or may harm themselves, in every language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.nlu.base import URGENT_INTENTS
+from bot.nlu.data import INTENTS_DIR
+from bot.nlu.normalise import normalise
+
+LEXICON_DIR = INTENTS_DIR / "lexicon"
+
+# Edit-distance tolerance by token length. Short tokens must match exactly: "live"/"love" or
+# "die"/"diet" are one edit apart and we must not alarm on ordinary words.
+_EXACT_BELOW = 5
+
+
+def _allowed_edits(length: int) -> int:
+    if length < _EXACT_BELOW:
+        return 0
+    return 1 if length < 9 else 2
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, stopping early past `limit`."""
+    if a == b:
+        return 0
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _token_matches(word: str, wanted: str) -> bool:
+    if word == wanted:
+        return True
+    # Both must be long enough: a 3-letter word never fuzzily matches a long phrase word.
+    limit = _allowed_edits(min(len(word), len(wanted)))
+    return limit > 0 and _edit_distance(word, wanted, limit) <= limit
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One lexicon entry: the urgent intent it signals, as written and as normalised tokens."""
+
+    intent: str
+    text: str
+    tokens: tuple[str, ...]
+    language: str
+
+
+def load_lexicon(folder: Path = LEXICON_DIR) -> list[Phrase]:
+    """Every phrase from intents/lexicon/<lang>.yml (keys: self_harm_risk, safety_concern)."""
+    phrases: list[Phrase] = []
+    for path in sorted(folder.glob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        lang = str(doc.get("language", path.stem))
+        for intent in URGENT_INTENTS:
+            for raw in doc.get(intent) or []:
+                tokens = tuple(normalise(str(raw)).split())
+                if tokens:
+                    phrases.append(Phrase(intent, str(raw), tokens, lang))
+    # Longest phrases first so the reported match is the most specific one.
+    phrases.sort(key=lambda p: -len(p.tokens))
+    return phrases
+
+
+class SafetyLexicon:
+    """Matches a message against every language's urgent phrases, tolerant of small misspellings."""
+
+    def __init__(self, phrases: list[Phrase]) -> None:
+        self.phrases = phrases
+
+    def match(self, text: str) -> Phrase | None:
+        """The first urgent phrase found in the message, or None."""
+        words = normalise(text).split()
+        if not words:
+            return None
+        joined_cache: dict[tuple[int, int], str] = {}
+        for p in self.phrases:
+            n = len(p.tokens)
+            # 1) token by token, each token exact or within a small edit distance
+            for i in range(len(words) - n + 1):
+                if all(_token_matches(w, t) for w, t in zip(words[i : i + n], p.tokens)):
+                    return p
+            # 2) words split or run together ("kill my self", "killmyself"), on word boundaries only,
+            #    so "want to diet" never matches "want to die".
+            target = "".join(p.tokens)
+            if len(target) < 6:
+                continue
+            for i in range(len(words)):
+                for j in range(i + 1, min(len(words), i + n + 2) + 1):
+                    key = (i, j)
+                    joined = joined_cache.get(key)
+                    if joined is None:
+                        joined = joined_cache[key] = "".join(words[i:j])
+                    if len(joined) > len(target) + 2:
+                        break
+                    if joined == target or (
+                        len(target) >= 10 and _edit_distance(joined, target, 1) <= 1
+                    ):
+                        return p
+        return None
+
+
+@lru_cache(maxsize=4)
+def default_lexicon(folder: Path = LEXICON_DIR) -> SafetyLexicon:
+    """The lexicon shipped in intents/lexicon, loaded once per process."""
+    return SafetyLexicon(load_lexicon(folder))
+
+
+def check_safety(text: str) -> tuple[str, str] | None:
+    """(urgent intent, matched phrase) if the message contains a danger or self-harm phrase, else None."""
+    hit = default_lexicon().match(text)
+    return (hit.intent, hit.text) if hit else None

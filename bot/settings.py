@@ -1,0 +1,98 @@
+"""One typed settings object, read from the environment or a `.env` file."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDERS = {"", "changeme", "change-me", "secret", "xxx"}
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; secrets are required outside development."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    data_key: str = Field("", description="Fernet key(s), comma-separated, newest first")
+
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_bot_username: str = ""  # for t.me deep links in invitations
+    telegram_api_base_url: str = "https://api.telegram.org"
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_sms_from: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_api_base_url: str = ""
+
+    nlu_backend: Literal["embedded", "rasa"] = "embedded"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = ""
+
+    helplines_file: Path = PROJECT_ROOT / "bot" / "content" / "helplines.yaml"
+    quick_exit_url: str = "https://www.bbc.co.uk/weather"
+    default_timezone: str = "Europe/London"
+
+    @model_validator(mode="after")
+    def _require_secrets_outside_development(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'dhrbot.sqlite3'}"
+        if self.environment != "development":
+            for name in ("secret_key", "data_key"):
+                if getattr(self, name).strip().lower() in PLACEHOLDERS:
+                    raise ValueError(f"{name.upper()} must be set to a real secret outside development")
+        return self
+
+    def resolved_secret_key(self) -> str:
+        """The session-signing key; in development a generated one kept under var/."""
+        return self.secret_key or _dev_secret(self.var_dir / "secret_key", "SECRET_KEY", _new_token)
+
+    def resolved_data_keys(self) -> list[str]:
+        """The data-encryption keys, newest first; in development a generated key under var/."""
+        raw = self.data_key or _dev_secret(self.var_dir / "data_key", "DATA_KEY", _new_fernet_key)
+        return [k.strip() for k in raw.split(",") if k.strip()]
+
+
+def _new_token() -> str:
+    import secrets
+
+    return secrets.token_hex(32)
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def _dev_secret(path: Path, name: str, make: object) -> str:
+    """Read or create a development-only secret file, and say loudly that it is one."""
+    if path.exists():
+        return path.read_text().strip()
+    assert callable(make)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = str(make())
+    path.write_text(value)
+    path.chmod(0o600)
+    log.warning("%s is not set: generated a development key in %s (never use this in production)", name, path)
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings."""
+    return Settings()

@@ -1,0 +1,289 @@
+"""The records the service keeps: people, their addresses, messages, contributions, cases and tickets."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.storage.crypto import cipher
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: use bot.storage.models.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text that is encrypted before it reaches the database (family words, answers, addresses)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else cipher().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else cipher().decrypt(value)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document encrypted as a whole (form answers)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        import json
+
+        return None if value is None else cipher().encrypt(json.dumps(value, ensure_ascii=False))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        import json
+
+        return None if value is None else json.loads(cipher().decrypt(value))
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+
+class Organisation(Base):
+    """An advocacy service (AAFDA, or a by-and-for organisation) whose advocates work cases."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class StaffUser(Base):
+    """A chair, an advocate or an administrator."""
+
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # administrator | chair | advocate
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class Case(Base):
+    """One review: the chair, the advocates, and the name the family chose for the person who died."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(50), unique=True)
+    person_label: Mapped[str] = mapped_column(EncryptedText)
+    stage: Mapped[int] = mapped_column(Integer, default=1)  # the five stages of a review
+    chair_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    lead_advocate_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    deputy_advocate_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    retention_until: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """A single-use, expiring code that links a family member to their case; only its hash is kept."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str | None] = mapped_column(EncryptedText)  # e.g. "for the sister", staff-only
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Contact(Base):
+    """One person talking to the service (family member or significant other), on any channel."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    language: Mapped[str | None] = mapped_column(String(10))
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False)
+    safe_to_talk: Mapped[bool | None] = mapped_column(Boolean)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the person is in the conversation, and small non-personal bookkeeping for it.
+    state: Mapped[str] = mapped_column(String(60), default="new")
+    state_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Answers given so far in the form, saved the moment each one is given.
+    draft: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    resume_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    advocate_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    human_holds: Mapped[bool] = mapped_column(Boolean, default=False)  # bot stays silent
+    misunderstood: Mapped[int] = mapped_column(Integer, default=0)
+    timezone: Mapped[str] = mapped_column(String(50), default="Europe/London")
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    addresses: Mapped[list[Address]] = relationship(back_populates="contact")
+
+
+class Address(Base):
+    """A channel address (phone number, Telegram chat, web session) of a contact, stored encrypted."""
+
+    __tablename__ = "addresses"
+    __table_args__ = (UniqueConstraint("channel", "address_index"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))  # sms | whatsapp | telegram | web | cli
+    address: Mapped[str] = mapped_column(EncryptedText)
+    address_index: Mapped[str] = mapped_column(String(64))
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contact: Mapped[Contact] = relationship(back_populates="addresses")
+
+
+class Message(Base):
+    """One message in or out; outbound rows double as the durable outbox."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id"),  # inbound idempotency
+        Index("ix_messages_outbox", "status", "next_attempt_at"),  # the dispatcher's claim query
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    channel: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(EncryptedText)
+    choices: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(20), default="bot")  # family | bot | advocate | system
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    intent: Mapped[str | None] = mapped_column(String(40))
+    # Outbox bookkeeping (outbound only).
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    prompted: Mapped[bool] = mapped_column(Boolean, default=True)  # a reply the person just asked for
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    provider_message_id: Mapped[str | None] = mapped_column(String(100))  # inbound id from provider
+    provider_id: Mapped[str | None] = mapped_column(String(100))  # id the provider gave our send
+    media: Mapped[list[dict[str, Any]] | None] = mapped_column(EncryptedJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ContributionVersion(Base):
+    """One confirmed version of how a person wants to take part; versions are never overwritten."""
+
+    __tablename__ = "contribution_versions"
+    __table_args__ = (UniqueConstraint("contact_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(Base):
+    """A voice note, photo or written account a person sent as part of their contribution."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[str] = mapped_column(EncryptedText)  # base64 of the bytes, encrypted
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Ticket(Base):
+    """A period of human interaction with a person: opened, routed, held by an advocate, closed."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_queue", "status", "priority", "opened_on"),  # advocate inbox ordering
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))  # urgent | sensitive | requested | misunderstood | ...
+    priority: Mapped[str] = mapped_column(String(10))  # urgent | normal
+    status: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting|active|returned|closed
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    routed_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    opened_on: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replied_on: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_on: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_activity_on: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TicketEvent(Base):
+    """Who did what to a ticket and when (assign, note, transfer, hand back, close)."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    note: Mapped[str | None] = mapped_column(EncryptedText)  # private advocate notes
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEntry(Base):
+    """A record that a staff member read or exported personal content."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -1,0 +1,89 @@
+// Family web chat: send a message, show replies and quick replies, and leave quickly if needed.
+(function () {
+  "use strict";
+  var log = document.getElementById("log");
+  var choicesBox = document.getElementById("choices");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("text");
+  var exitButton = document.getElementById("quick-exit");
+  var queue = Promise.resolve();
+
+  function bubble(text, who) {
+    var div = document.createElement("div");
+    div.className = "msg " + who;
+    div.textContent = text;
+    log.appendChild(div);
+    window.scrollTo(0, document.body.scrollHeight);
+  }
+
+  function showChoices(reply) {
+    choicesBox.innerHTML = "";
+    if (!reply || !reply.choices.length) return;
+    reply.choices.forEach(function (choice, i) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = choice.label;
+      if (reply.many && choice.value !== "__skipped__") {
+        // Several may be picked: buttons toggle, then the person presses Send.
+        b.setAttribute("aria-pressed", "false");
+        b.addEventListener("click", function () {
+          b.setAttribute("aria-pressed", b.getAttribute("aria-pressed") === "true" ? "false" : "true");
+          var picked = [];
+          choicesBox.querySelectorAll("button[aria-pressed=true]").forEach(function (x) { picked.push(x.dataset.n); });
+          input.value = picked.join(" ");
+        });
+      } else {
+        b.addEventListener("click", function () { send(String(i + 1), choice.label); });
+      }
+      b.dataset.n = String(i + 1);
+      choicesBox.appendChild(b);
+    });
+  }
+
+  // Messages are sent one after another, so two quick taps are answered in order.
+  function send(text, shown) {
+    if (shown !== null) bubble(shown || text, "me");
+    choicesBox.innerHTML = "";
+    queue = queue.then(function () {
+      return fetch("/chat/send", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        credentials: "same-origin",
+        body: JSON.stringify({ text: text })
+      }).then(function (r) { return r.json(); }).then(function (data) {
+        var replies = data.replies || [];
+        replies.forEach(function (r) { bubble(r.text, "bot"); });
+        showChoices(replies[replies.length - 1]);
+      }).catch(function () { bubble("…", "bot"); });
+    });
+    return queue;
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send(text);
+  });
+
+  function quickExit() {
+    log.innerHTML = "";
+    choicesBox.innerHTML = "";
+    input.value = "";
+    try { navigator.sendBeacon("/chat/exit"); } catch (e) { /* leave anyway */ }
+    // replace(): the chat is not left in the back-button history.
+    window.location.replace(exitButton.dataset.url);
+  }
+  exitButton.addEventListener("click", quickExit);
+  var lastEsc = 0;
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var now = Date.now();
+    if (now - lastEsc < 1000) quickExit();
+    lastEsc = now;
+  });
+
+  // The first visit starts the conversation without showing a message from the person.
+  send("hello", null);
+})();
