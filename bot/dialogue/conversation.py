@@ -582,7 +582,7 @@ class Conversation:
         """The answer a message gives to a question, or None if it is not one."""
         t = self.t
         choices = self._question_choices(q)
-        if t.is_word("skip") or pick(t.text, choices[-1:]) == SKIPPED or (q.kind != "text" and pick(t.text, choices) == SKIPPED):
+        if t.is_word("skip") or pick(t.text, choices) == SKIPPED:
             return SKIPPED
         if q.kind == "one":
             return pick(t.text, choices) or (self._yes_or_no() if {o.value for o in q.options} >= {"yes", "no"} else None)

@@ -1,0 +1,211 @@
+"""Staff accounts: Argon2 passwords, TOTP for everyone, lockout after repeated failures, signed sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Organisation, StaffUser, utcnow
+
+ROLES = ("administrator", "chair", "advocate")
+MAX_FAILED_LOGINS = 5
+LOCK_FOR = timedelta(minutes=15)
+IDLE_TIMEOUT = timedelta(minutes=30)
+ISSUER = "dhrbot"
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class StaffError(ValueError):
+    """A staff-account request that cannot be carried out, with a message saying why."""
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash of a password."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether the password matches (never raises for a wrong or malformed hash)."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_password() -> str:
+    """A one-time password for a new account, easy to read out."""
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
+
+
+def provisioning_uri(user: StaffUser) -> str:
+    """The otpauth:// URI an authenticator app reads (usually as a QR code)."""
+    assert user.totp_secret
+    return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    """What to hand a new staff member once: the password and the two-factor secret."""
+
+    user: StaffUser
+    password: str
+    totp_secret: str
+
+    def login_text(self) -> str:
+        """Printable login details."""
+        return f"{self.user.email} password {self.password} TOTP secret {self.totp_secret} ({provisioning_uri(self.user)})"
+
+
+def create_user(session: Session, *, email: str, name: str, role: str, organisation: str | None = None, password: str | None = None) -> NewAccount:
+    """A staff account with a fresh password and TOTP secret; advocates belong to an organisation."""
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise StaffError(f"role must be one of {', '.join(ROLES)}")
+    if "@" not in email:
+        raise StaffError("an email address is needed")
+    if session.scalars(select(StaffUser).where(StaffUser.email == email)).first():
+        raise StaffError(f"an account for {email} already exists")
+    org = None
+    if organisation:
+        org = session.scalars(select(Organisation).where(Organisation.name == organisation)).first()
+        if org is None:
+            org = Organisation(name=organisation)
+            session.add(org)
+            session.flush()
+    if role == "advocate" and org is None:
+        raise StaffError("an advocate belongs to an organisation: give --organisation")
+    password = password or new_password()
+    secret = pyotp.random_base32()
+    user = StaffUser(
+        email=email,
+        display_name=name,
+        role=role,
+        organisation_id=org.id if org else None,
+        password_hash=hash_password(password),
+        totp_secret=secret,
+        failed_logins=0,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    return NewAccount(user, password, secret)
+
+
+def authenticate(session: Session, email: str, password: str, code: str, now: datetime | None = None) -> StaffUser | None:
+    """The account if password and TOTP code are right and it is not locked; counts failures in the database."""
+    now = now or utcnow()
+    user = session.scalars(select(StaffUser).where(StaffUser.email == email.strip().lower())).with_for_update().first()
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        return None
+    ok = user.active and verify_password(user.password_hash, password) and _totp_ok(user, code, now)
+    if not ok:
+        user.failed_logins = (user.failed_logins or 0) + 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCK_FOR
+            user.failed_logins = 0
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def _totp_ok(user: StaffUser, code: str, now: datetime) -> bool:
+    if not user.totp_secret:
+        return False
+    code = "".join(ch for ch in code if ch.isdigit())
+    return len(code) == 6 and pyotp.TOTP(user.totp_secret).verify(code, for_time=now, valid_window=1)
+
+
+class RateLimiter:
+    """At most `limit` login attempts per key (client address) in a sliding window, in this process."""
+
+    def __init__(self, limit: int = 20, window: float = 300.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Record an attempt; False if this key has used up its attempts."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and now - hits[0] > self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+
+@dataclass
+class StaffSession:
+    """What the signed session cookie carries: who, the CSRF token, and when they were last active."""
+
+    csrf: str
+    user_id: int | None = None
+    fingerprint: str = ""  # changes when the password changes, ending older sessions
+    seen: float = 0.0
+
+    def dump(self) -> dict[str, Any]:
+        return {"c": self.csrf, "u": self.user_id, "f": self.fingerprint, "s": self.seen}
+
+
+def fingerprint(user: StaffUser) -> str:
+    """A short digest of the password hash: a password change invalidates every session."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+class SessionCodec:
+    """Signs and reads the session cookie; an idle session is treated as logged out."""
+
+    def __init__(self, secret_key: str, idle_timeout: timedelta = IDLE_TIMEOUT) -> None:
+        self._serializer = URLSafeSerializer(secret_key, salt="dhrbot-staff-session")
+        self.idle_timeout = idle_timeout
+
+    def new(self) -> StaffSession:
+        """A fresh anonymous session with its own CSRF token."""
+        return StaffSession(csrf=secrets.token_urlsafe(32), seen=time.time())
+
+    def load(self, raw: str | None, now: float | None = None) -> StaffSession:
+        """The session in the cookie, or a fresh one if it is missing, forged or idle for too long."""
+        if not raw:
+            return self.new()
+        try:
+            data = self._serializer.loads(raw)
+            session = StaffSession(csrf=str(data["c"]), user_id=data["u"], fingerprint=str(data["f"]), seen=float(data["s"]))
+        except (BadSignature, KeyError, TypeError, ValueError):
+            return self.new()
+        now = time.time() if now is None else now
+        if session.user_id is not None and now - session.seen > self.idle_timeout.total_seconds():
+            return self.new()
+        return session
+
+    def dump(self, session: StaffSession) -> str:
+        """The cookie value."""
+        return self._serializer.dumps(session.dump())
+
+
+def csrf_ok(session: StaffSession, token: str | None) -> bool:
+    """Whether a form carried this session's CSRF token."""
+    return bool(token) and hmac.compare_digest(session.csrf, token or "")

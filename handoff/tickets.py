@@ -1,0 +1,256 @@
+"""Named operations on a ticket (take, reply, note, hand back, transfer, close, escalate).
+
+Views never edit ticket rows: they call these, and each one records a TicketEvent saying who acted,
+and an audit entry. Taking a ticket is one conditional UPDATE, so two advocates can never both hold it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.content.helplines import Helplines
+from bot.i18n import BY_CODE, _, current_language, isolate
+from bot.storage.models import Case, Contact, Message, StaffUser, Ticket, TicketEvent, utcnow
+from bot.storage.outbox import enqueue
+from handoff.access import may_hold
+from handoff.audit import audit
+
+# If nobody takes an urgent ticket within this time it goes to the next person (lead -> deputy -> queue).
+ESCALATE_URGENT_AFTER = timedelta(minutes=10)
+# An advocate's reply goes at once if the person wrote this recently (they are at their phone);
+# otherwise the dispatcher waits for the safe days and times they chose.
+RECENTLY_ACTIVE = timedelta(minutes=30)
+DEFAULT_TIMEZONE = "Europe/London"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_WORKING_HOURS: dict[str, Any] = {"timezone": DEFAULT_TIMEZONE, **{d: ["09:00", "17:00"] for d in WEEKDAYS[:5]}}
+
+
+class TicketError(ValueError):
+    """An operation that does not fit the ticket's state (e.g. replying to a ticket someone else holds)."""
+
+
+def _event(session: Session, ticket: Ticket, kind: str, staff: StaffUser | None, note: str | None = None) -> TicketEvent:
+    event = TicketEvent(ticket_id=ticket.id, kind=kind, staff_id=staff.id if staff else None, note=note)
+    session.add(event)
+    return event
+
+
+def _contact(session: Session, ticket: Ticket) -> Contact:
+    contact = session.get(Contact, ticket.contact_id)
+    assert contact is not None
+    return contact
+
+
+def take(session: Session, ticket: Ticket, staff: StaffUser, now: datetime | None = None) -> bool:
+    """Claim a waiting ticket; False if someone else got there first. The bot goes silent for this person."""
+    now = now or utcnow()
+    claimed = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == "waiting", Ticket.assignee_id.is_(None))
+        .values(status="active", assignee_id=staff.id, last_activity_on=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(ticket)
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    _contact(session, ticket).human_holds = True
+    _event(session, ticket, "taken", staff)
+    audit(session, staff, "assign", "ticket", ticket.id, case_id=ticket.case_id, detail="taken")
+    return True
+
+
+def _require_holder(ticket: Ticket, staff: StaffUser) -> None:
+    if ticket.status != "active" or ticket.assignee_id != staff.id:
+        raise TicketError("take the conversation first: only the advocate holding it can do this")
+
+
+def reply(session: Session, ticket: Ticket, staff: StaffUser, text: str, now: datetime | None = None) -> Message:
+    """Send the family a message through their own channel, via the outbox."""
+    _require_holder(ticket, staff)
+    text = text.strip()
+    if not text:
+        raise TicketError("the reply is empty")
+    now = now or utcnow()
+    contact = _contact(session, ticket)
+    recent = contact.last_inbound_at is not None and now - contact.last_inbound_at <= RECENTLY_ACTIVE
+    message = enqueue(session, contact, text, author="advocate", staff_id=staff.id, prompted=recent)
+    if message is None:
+        raise TicketError("this person has no address to reply to")
+    ticket.replied_on = now
+    ticket.last_activity_on = now
+    _event(session, ticket, "reply", staff)
+    return message
+
+
+def add_note(session: Session, ticket: Ticket, staff: StaffUser, text: str) -> TicketEvent:
+    """A private note for advocates (encrypted; never shown to chairs or families)."""
+    text = text.strip()
+    if not text:
+        raise TicketError("the note is empty")
+    ticket.last_activity_on = utcnow()
+    return _event(session, ticket, "note", staff, note=text)
+
+
+def hand_back(session: Session, ticket: Ticket, staff: StaffUser) -> None:
+    """Return the person to the bot: the ticket ends as "returned" and the bot answers again."""
+    if ticket.status == "active":
+        _require_holder(ticket, staff)
+    elif ticket.status != "waiting":
+        raise TicketError("this ticket is not open")
+    ticket.status = "returned"
+    ticket.assignee_id = None
+    ticket.closed_on = ticket.last_activity_on = utcnow()
+    _contact(session, ticket).human_holds = False
+    _event(session, ticket, "handed_back", staff)
+    audit(session, staff, "status", "ticket", ticket.id, case_id=ticket.case_id, detail="returned to the bot")
+
+
+def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUser) -> None:
+    """Give the ticket to another advocate who may see it; if it was held, they now hold it."""
+    if ticket.status not in ("waiting", "active"):
+        raise TicketError("this ticket is not open")
+    if ticket.status == "active":
+        _require_holder(ticket, staff)
+    if target.id == staff.id or not may_hold(session, target, ticket):
+        raise TicketError("that advocate cannot take this conversation")
+    ticket.routed_to_id = target.id
+    if ticket.status == "active":
+        ticket.assignee_id = target.id
+    ticket.last_activity_on = utcnow()
+    _event(session, ticket, "transferred", staff, note=f"to {target.display_name}")
+    audit(session, staff, "assign", "ticket", ticket.id, case_id=ticket.case_id, detail=f"transferred to staff {target.id}")
+
+
+def close(session: Session, ticket: Ticket, staff: StaffUser) -> None:
+    """End the period of human contact; the bot answers the person again."""
+    if ticket.status == "active":
+        _require_holder(ticket, staff)
+    elif ticket.status != "waiting":
+        raise TicketError("this ticket is not open")
+    ticket.status = "closed"
+    ticket.closed_on = ticket.last_activity_on = utcnow()
+    _contact(session, ticket).human_holds = False
+    _event(session, ticket, "closed", staff)
+    audit(session, staff, "status", "ticket", ticket.id, case_id=ticket.case_id, detail="closed")
+
+
+# ---------------------------------------------------------------------------------------- escalation
+def routing_chain(session: Session, ticket: Ticket) -> list[int]:
+    """The people a ticket goes to in turn: named advocate, case lead, deputy (then the organisation queue)."""
+    contact = _contact(session, ticket)
+    case = session.get(Case, ticket.case_id) if ticket.case_id else None
+    chain = [contact.advocate_id]
+    if case is not None:
+        chain += [case.lead_advocate_id, case.deputy_advocate_id]
+    seen: list[int] = []
+    for staff_id in chain:
+        if staff_id is not None and staff_id not in seen:
+            seen.append(staff_id)
+    return seen
+
+
+def escalate_overdue(session: Session, now: datetime | None = None, after: timedelta = ESCALATE_URGENT_AFTER) -> list[Ticket]:
+    """For the worker's timer: urgent tickets nobody took in time go to the next person in the chain."""
+    now = now or utcnow()
+    query = select(Ticket).where(Ticket.status == "waiting", Ticket.priority == "urgent", Ticket.assignee_id.is_(None), Ticket.routed_to_id.is_not(None))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # several workers: each ticket escalated once
+    moved = []
+    for ticket in session.scalars(query):
+        if now - ticket.opened_on < after * (ticket.escalations + 1):
+            continue
+        chain = routing_chain(session, ticket)
+        position = chain.index(ticket.routed_to_id) if ticket.routed_to_id in chain else len(chain) - 1
+        ticket.routed_to_id = chain[position + 1] if position + 1 < len(chain) else None
+        ticket.escalations += 1
+        ticket.last_activity_on = now
+        target = f"staff {ticket.routed_to_id}" if ticket.routed_to_id else "the organisation queue"
+        _event(session, ticket, "escalated", None, note=f"not taken in {int(after.total_seconds() // 60)} minutes: to {target}")
+        audit(session, None, "assign", "ticket", ticket.id, case_id=ticket.case_id, detail=f"escalated to {target}")
+        moved.append(ticket)
+    return moved
+
+
+# ---------------------------------------------------------------------------------------- working hours
+@dataclass(frozen=True)
+class WorkingHours:
+    """When a person's advocates work: per weekday a start and end time, in one time zone."""
+
+    timezone: str
+    days: dict[int, tuple[time, time]]
+
+    @classmethod
+    def parse(cls, data: dict[str, Any] | None) -> WorkingHours:
+        """From StaffUser.working_hours, e.g. {"timezone": "Europe/London", "mon": ["09:00", "17:00"], ...}."""
+        data = data or DEFAULT_WORKING_HOURS
+        days = {}
+        for i, key in enumerate(WEEKDAYS):
+            span = data.get(key)
+            if span:
+                days[i] = (time.fromisoformat(span[0]), time.fromisoformat(span[1]))
+        return cls(str(data.get("timezone") or DEFAULT_TIMEZONE), days)
+
+    def is_open(self, moment: datetime) -> bool:
+        """Whether someone is working at this moment."""
+        local = moment.astimezone(ZoneInfo(self.timezone))
+        span = self.days.get(local.weekday())
+        return span is not None and span[0] <= local.time().replace(tzinfo=None) < span[1]
+
+    def next_opening(self, moment: datetime) -> datetime | None:
+        """The next time work starts after this moment (None if nobody ever works)."""
+        tz = ZoneInfo(self.timezone)
+        local = moment.astimezone(tz)
+        for offset in range(8):
+            day = local.date() + timedelta(days=offset)
+            span = self.days.get(day.weekday())
+            if span is None:
+                continue
+            start = datetime.combine(day, span[0], tzinfo=tz)
+            if start > moment:
+                return start
+        return None
+
+
+def hours_for(session: Session, ticket: Ticket) -> WorkingHours:
+    """The working hours of whoever the ticket is routed to, else the default (Mon-Fri 9-17, London)."""
+    staff = session.get(StaffUser, ticket.routed_to_id) if ticket.routed_to_id else None
+    return WorkingHours.parse(staff.working_hours if staff else None)
+
+
+def reply_expectation(session: Session, ticket: Ticket, now: datetime | None = None, helplines: Helplines | None = None) -> str:
+    """Family-facing: honestly when a person will reply, with emergency numbers outside working hours.
+
+    Call it inside `use_language(contact.language)`, right after opening the ticket.
+    """
+    now = now or utcnow()
+    hours = hours_for(session, ticket)
+    if hours.is_open(now):
+        return _("Someone from our team is working now and will reply as soon as they can.")
+    contact = _contact(session, ticket)
+    opening = hours.next_opening(now)
+    lines = []
+    if opening is None:
+        lines.append(_("Our team is not working right now. Someone will reply as soon as they can."))
+    else:
+        locale = BY_CODE[current_language()].locale
+        local = opening.astimezone(ZoneInfo(contact.timezone or DEFAULT_TIMEZONE))
+        lines.append(
+            _("Our team is not working right now. Someone will reply on {day}, after {time}.").format(
+                day=format_date(local.date(), format="full", locale=locale),
+                time=isolate(format_time(local.time(), format="short", locale=locale)),
+            )
+        )
+    if helplines is not None:
+        lines.append(_("If you are in danger now, call {number}.").format(number=isolate(helplines.emergency.number)))
+        topic = "self_harm" if ticket.reason == "self_harm_risk" else "safety"
+        lines += ["• " + h.render() for h in helplines.for_topic(topic)]
+    else:
+        lines.append(_("If you are in danger now, call {number}.").format(number=isolate("999")))
+    return "\n".join(lines)
