@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     twilio_sms_from: str = ""
     twilio_whatsapp_from: str = ""
     twilio_api_base_url: str = ""
+    twilio_whatsapp_template_sid: str = ""  # approved "please reply" template (ContentSid) for WhatsApp
 
     nlu_backend: Literal["embedded", "rasa"] = "embedded"
     rasa_url: str = "http://127.0.0.1:5005"

@@ -102,10 +102,12 @@ def privacy() -> list[str]:
 
 def support(helplines: Helplines) -> list[str]:
     """Support services and helplines, from configuration."""
-    lines = "\n".join("• " + h.render() for h in helplines.lines)
+    # A few helplines per message, so that each stays short enough to read on a phone.
+    lines = ["• " + h.render() for h in helplines.lines]
+    chunks = ["\n".join(lines[i : i + 4]) for i in range(0, len(lines), 4)]
     return [
         _("You don't have to go through this alone. These services can help:"),
-        lines,
+        *chunks,
         _("In an emergency, call {number}.").format(number=isolate(helplines.emergency.number)),
     ]
 

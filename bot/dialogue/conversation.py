@@ -124,9 +124,10 @@ class Conversation:
         parse = self._understand()
         if parse is not None and parse.triage == "urgent":
             self._urgent(parse.intent)
-            if c.human_holds or c.state == "new":
-                return
-            self._reprompt(kind_words=False)
+            if c.state == "new":
+                self.new_state()
+            elif not c.human_holds:
+                self._reprompt(kind_words=False)
             return
         if c.human_holds:
             return  # an advocate is holding the conversation: the bot stays silent

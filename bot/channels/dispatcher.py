@@ -1,0 +1,319 @@
+"""The durable outbox: claim due messages, apply the person's rules, send each once, retry, give up."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.channels.base import Delivery, RecipientBlocked, SendError, Sender, reply_from_row
+from bot.channels.policy import next_safe_moment, outside_whatsapp_window
+from bot.dialogue.messages import Outbound
+from bot.i18n import _, use_language
+from bot.service import Service
+from bot.storage.models import Address, Contact, ContributionVersion, Message, utcnow
+from bot.storage.outbox import latest_address
+
+log = logging.getLogger(__name__)
+
+DISPATCHED_CHANNELS = ("sms", "whatsapp", "telegram")  # web and cli replies are shown at once
+DISCREET_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})  # previews show on a lock screen
+MAX_ATTEMPTS = 5
+
+# Outbox statuses (Message.status, outbound rows):
+#   queued -> sending (claimed, with a lease) -> sent -> delivered | failed (provider callback)
+#   held: not a safe time to contact the person; next_attempt_at is the start of their next safe window
+#   awaiting_reply: a neutral notice or WhatsApp template went out; the content follows when they write
+#   suppressed: the person had opted out; failed: permanent error, or MAX_ATTEMPTS temporary ones
+DUE_STATUSES = ("queued", "held")
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """How the dispatcher paces itself."""
+
+    batch: int = 20
+    lease: timedelta = timedelta(minutes=2)  # a crashed dispatcher's claims are taken over after this
+    backoff: timedelta = timedelta(seconds=30)  # doubled after each temporary failure
+    max_backoff: timedelta = timedelta(hours=1)
+    idle_sleep: float = 0.5
+    whatsapp_template_sid: str = ""
+
+
+def discreet_notice() -> str:
+    """The neutral words sent instead of the content when others may see the person's phone."""
+    return _("You have a new message. Reply to read it.")
+
+
+class Dispatcher:
+    """One dispatcher; run as many as you like against the same database."""
+
+    def __init__(
+        self,
+        service: Service,
+        senders: list[Sender],
+        *,
+        config: DispatchConfig | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = service.db
+        self.config = config or DispatchConfig(whatsapp_template_sid=_template_sid(service))
+        self.clock = clock
+        self.senders: dict[str, Sender] = {ch: s for s in senders for ch in s.channels}
+
+    # ------------------------------------------------------------------ the loop
+    def run_forever(self, stop: threading.Event) -> None:
+        """Dispatch until told to stop; a database hiccup is logged and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                done = self.run_once()
+            except Exception:  # noqa: BLE001 - keep the outbox moving; the error is logged in full
+                log.exception("dispatcher cycle failed; retrying")
+                done = 0
+            if not done:
+                stop.wait(self.config.idle_sleep)
+
+    def run_once(self) -> int:
+        """Release answered holds, claim a batch of due messages and process each; returns how many."""
+        self.release_answered()
+        claimed = self.claim()
+        for message_id in claimed:
+            self.process(message_id)
+        return len(claimed)
+
+    # ------------------------------------------------------------------ claiming
+    def claim(self) -> list[int]:
+        """Atomically take due messages (and ones whose dispatcher died) for this dispatcher."""
+        if not self.senders:
+            return []
+        now = self.clock()
+        due = and_(
+            Message.direction == "out",
+            Message.channel.in_(sorted(self.senders)),
+            or_(
+                and_(Message.status.in_(DUE_STATUSES), Message.next_attempt_at <= now),
+                and_(Message.status == "sending", Message.claimed_until < now),
+            ),
+        )
+        candidates = select(Message.id).where(due).order_by(Message.next_attempt_at, Message.id).limit(self.config.batch)
+        if self.db.is_postgres:
+            # Rows another dispatcher is claiming right now are skipped, not waited for.
+            candidates = candidates.with_for_update(skip_locked=True)
+        # One conditional UPDATE: a row is ours only if it was still due when we wrote to it.
+        stmt = (
+            update(Message)
+            .where(Message.id.in_(candidates.scalar_subquery()), due)
+            .values(status="sending", claimed_until=now + self.config.lease, attempts=Message.attempts + 1)
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
+        )
+        with self.db.session() as s:
+            return sorted(s.scalars(stmt).all())
+
+    def release_answered(self) -> int:
+        """Messages waiting for the person to write go out once they have (now prompted by them)."""
+        now = self.clock()
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Message, Contact)
+                .join(Contact, Contact.id == Message.contact_id)
+                .where(
+                    Message.direction == "out",
+                    Message.status == "awaiting_reply",
+                    Contact.last_inbound_at > Message.next_attempt_at,
+                )
+                .limit(200)
+            ).all()
+            for message, contact in rows:
+                message.status = "queued"
+                message.prompted = True  # they wrote back to read it: it is now a reply they asked for
+                message.next_attempt_at = now
+                address = latest_address(s, contact)
+                if address is not None and address.channel in DISPATCHED_CHANNELS:
+                    message.address_id, message.channel = address.id, address.channel
+            return len(rows)
+
+    # ------------------------------------------------------------------ one message
+    def process(self, message_id: int) -> None:
+        """Apply the person's rules to one claimed message, send it (or its stand-in) and record the outcome."""
+        decision = self._decide(message_id)
+        if decision is None:
+            return
+        delivery, kind = decision
+        sender = self.senders[delivery.channel]
+        try:
+            provider_id = sender.send(delivery)
+        except SendError as exc:
+            self._record_failure(message_id, exc)
+            return
+        except Exception as exc:  # noqa: BLE001 - an unexpected library error is retried like a temporary one
+            log.exception("unexpected error sending message %s", message_id)
+            self._record_failure(message_id, SendError(f"unexpected: {type(exc).__name__}", temporary=True))
+            return
+        self._record_sent(message_id, provider_id, kind, delivery)
+
+    def _decide(self, message_id: int) -> tuple[Delivery, str] | None:
+        """What to send for this message now: its content, a notice, a template, or nothing yet."""
+        now = self.clock()
+        with self.db.session() as s:
+            message = s.get(Message, message_id)
+            if message is None or message.status != "sending":
+                return None
+            contact = s.get(Contact, message.contact_id)
+            address = s.get(Address, message.address_id) if message.address_id else None
+            assert contact is not None
+            if address is None:
+                _finish(message, "failed", "no address to send to")
+                return None
+            if contact.stopped and not _answers_latest_message(message, contact):
+                _finish(message, "suppressed", "the person opted out")
+                message.attempts -= 1
+                return None
+            if not message.prompted:
+                moment = next_safe_moment(now, _answers(s, contact), contact.timezone)
+                if moment > now:
+                    _finish(message, "held", None)
+                    message.next_attempt_at = moment
+                    message.attempts -= 1
+                    return None
+            reply = reply_from_row(message.body, message.choices)
+            if message.channel == "whatsapp" and outside_whatsapp_window(contact.last_inbound_at, now):
+                return self._stand_in(s, message, contact, address, "template", now)
+            if contact.discreet and not message.prompted and message.channel in DISCREET_CHANNELS:
+                return self._stand_in(s, message, contact, address, "notice", now)
+            return Delivery(message.channel, address.address, reply), "content"
+
+    def _stand_in(
+        self, s: Session, message: Message, contact: Contact, address: Address, kind: str, now: datetime
+    ) -> tuple[Delivery, str] | None:
+        """A notice or template asking the person to write; the content waits for their reply."""
+        if _already_asked_to_reply(s, message, contact):
+            _finish(message, "awaiting_reply", None)
+            message.next_attempt_at = now
+            message.attempts -= 1
+            return None
+        if kind == "template":
+            if not self.config.whatsapp_template_sid:
+                _finish(message, "awaiting_reply", "outside WhatsApp's 24-hour window and no template is configured")
+                message.next_attempt_at = now
+                return None
+            stand_in = Outbound(text="(WhatsApp template asking the person to reply)")
+            return Delivery(message.channel, address.address, stand_in, self.config.whatsapp_template_sid), "template"
+        with use_language(contact.language):
+            notice = discreet_notice()
+        return Delivery(message.channel, address.address, Outbound(text=notice)), "notice"
+
+    def _record_sent(self, message_id: int, provider_id: str, kind: str, delivery: Delivery) -> None:
+        now = self.clock()
+        with self.db.session() as s:
+            message = s.get(Message, message_id)
+            assert message is not None
+            if kind == "content":
+                _finish(message, "sent", None)
+                message.provider_id = provider_id
+                message.sent_at = now
+                return
+            # The notice or template is a message of its own (its delivery status comes back by its id).
+            s.add(
+                Message(
+                    contact_id=message.contact_id,
+                    address_id=message.address_id,
+                    direction="out",
+                    channel=message.channel,
+                    body=delivery.reply.text,
+                    author="system",
+                    status="sent",
+                    prompted=False,
+                    attempts=1,
+                    provider_id=provider_id,
+                    sent_at=now,
+                    created_at=now,
+                )
+            )
+            _finish(message, "awaiting_reply", None)
+            message.next_attempt_at = now
+
+    def _record_failure(self, message_id: int, exc: SendError) -> None:
+        now = self.clock()
+        detail = str(exc)[:500]
+        from bot.channels.twilio_channel import WindowClosed
+
+        with self.db.session() as s:
+            message = s.get(Message, message_id)
+            assert message is not None
+            if isinstance(exc, RecipientBlocked):
+                contact = s.get(Contact, message.contact_id)
+                assert contact is not None
+                contact.stopped = True  # nothing more goes to them until they write again
+                _finish(message, "failed", detail)
+                log.info("contact %s opted out at the provider; stopped", contact.id)
+            elif isinstance(exc, WindowClosed):
+                _finish(message, "awaiting_reply", detail)
+                message.next_attempt_at = now
+            elif exc.temporary and message.attempts < MAX_ATTEMPTS:
+                delay = self.backoff(message.attempts)
+                if exc.retry_after:
+                    delay = max(delay, timedelta(seconds=exc.retry_after))
+                _finish(message, "queued", detail)
+                message.next_attempt_at = now + delay
+            else:
+                _finish(message, "failed", detail)
+                log.warning("message %s failed after %s attempts: %s", message.id, message.attempts, detail)
+
+    def backoff(self, attempts: int) -> timedelta:
+        """How long to wait after the given number of attempts: doubling, capped."""
+        return min(self.config.backoff * (2 ** max(attempts - 1, 0)), self.config.max_backoff)
+
+
+def _finish(message: Message, status: str, error: str | None) -> None:
+    message.status = status
+    message.claimed_until = None
+    message.last_error = error
+
+
+def _answers_latest_message(message: Message, contact: Contact) -> bool:
+    """A reply to the message the person just sent (such as the STOP confirmation) still goes."""
+    return bool(message.prompted and contact.last_inbound_at and message.created_at >= contact.last_inbound_at)
+
+
+def _answers(s: Session, contact: Contact) -> dict[str, object] | None:
+    """The person's safe days and times: from their latest saved contribution, else the form so far."""
+    latest = s.scalars(
+        select(ContributionVersion).where(ContributionVersion.contact_id == contact.id).order_by(ContributionVersion.version.desc())
+    ).first()
+    if latest is not None:
+        return dict(latest.answers)
+    return dict(contact.draft) if contact.draft else None
+
+
+def _already_asked_to_reply(s: Session, message: Message, contact: Contact) -> bool:
+    """Whether a notice or template already went out since the person last wrote (one is enough)."""
+    since = contact.last_inbound_at
+    cond = [Message.contact_id == contact.id, Message.status == "awaiting_reply", Message.id != message.id]
+    if since is not None:
+        cond.append(Message.next_attempt_at >= since)
+    return bool(s.scalar(select(exists().where(*cond))))
+
+
+def _template_sid(service: Service) -> str:
+    return str(getattr(service.settings, "twilio_whatsapp_template_sid", "") or "")
+
+
+def build_senders(service: Service) -> list[Sender]:
+    """A sender for each channel whose credentials are configured."""
+    settings = service.settings
+    senders: list[Sender] = []
+    if settings.telegram_bot_token:
+        from bot.channels.telegram import TelegramSender
+
+        senders.append(TelegramSender(settings))
+    if settings.twilio_account_sid and settings.twilio_auth_token:
+        from bot.channels.twilio_channel import TwilioSender
+
+        senders.append(TwilioSender(settings))
+    return senders
