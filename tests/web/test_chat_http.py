@@ -1,0 +1,63 @@
+"""The family web chat over HTTP: private, uncached, and refusing what it should."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from bot.storage.models import Message
+from bot.web.app import CHAT_COOKIE, create_app
+
+
+def test_chat_page_has_a_quick_exit_and_is_never_cached(service):
+    client = TestClient(create_app(service))
+    page = client.get("/chat")
+    assert page.status_code == 200
+    assert 'id="quick-exit"' in page.text and "Quick exit" in page.text
+    assert page.headers["cache-control"] == "no-store"
+    cookie = page.headers["set-cookie"]
+    assert CHAT_COOKIE in cookie and "HttpOnly" in cookie and "expires" not in cookie.lower()
+
+
+def test_a_conversation_through_the_web_chat(service):
+    client = TestClient(create_app(service))
+    client.get("/chat")
+    first = client.post("/chat/send", json={"text": "hello"}).json()["replies"]
+    assert "999" in first[0]["text"]
+    assert "English" in [c["label"] for c in first[-1]["choices"]]
+    second = client.post("/chat/send", json={"text": "1"}).json()["replies"]
+    assert any("safe for you to talk" in r["text"] for r in second)
+
+
+def test_two_browsers_are_two_people(service):
+    one, two = TestClient(create_app(service)), TestClient(create_app(service))
+    for c in (one, two):
+        c.get("/chat")
+        c.post("/chat/send", json={"text": "hello"})
+    one.post("/chat/send", json={"text": "1"})
+    reply = two.post("/chat/send", json={"text": "hello again"}).json()["replies"]
+    assert "Which language" in reply[-1]["text"], "the second person is still at the language menu"
+
+
+def test_malformed_or_cross_site_posts_are_refused_and_store_nothing(service):
+    client = TestClient(create_app(service))
+    client.get("/chat")
+    assert client.post("/chat/send", content=b"not json", headers={"content-type": "application/json"}).status_code == 400
+    assert client.post("/chat/send", json={"text": ""}).status_code == 400
+    assert client.post("/chat/send", json={"text": "x" * 5000}).status_code == 400
+    assert client.post("/chat/send", json={"text": "hi"}, headers={"origin": "https://evil.example"}).status_code == 403
+    with service.db.session() as s:
+        assert s.scalar(select(func.count(Message.id))) == 0
+
+
+def test_health_and_readiness(service):
+    client = TestClient(create_app(service))
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ok"}
+
+
+def test_quick_exit_forgets_the_chat_cookie(service):
+    client = TestClient(create_app(service))
+    client.get("/chat")
+    response = client.post("/chat/exit")
+    assert CHAT_COOKIE in response.headers["set-cookie"] and 'Max-Age=0' in response.headers["set-cookie"]
