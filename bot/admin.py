@@ -26,7 +26,15 @@ def _staff(session: Session, email: str | None, role: str) -> StaffUser | None:
     return user
 
 
-def create_case(session: Session, *, reference: str, label: str, chair: str | None = None, lead: str | None = None, deputy: str | None = None) -> Case:
+def create_case(
+    session: Session,
+    *,
+    reference: str,
+    label: str,
+    chair: str | None = None,
+    lead: str | None = None,
+    deputy: str | None = None,
+) -> Case:
     """A new review, with the name the family chose for the person (never the real name by default)."""
     if session.scalars(select(Case).where(Case.reference == reference)).first():
         raise AdminError(f"a case {reference} already exists")
@@ -46,12 +54,27 @@ def create_case(session: Session, *, reference: str, label: str, chair: str | No
     return case
 
 
-def invite(session: Session, *, reference: str, valid_for: timedelta = timedelta(days=60), note: str | None = None, created_by: int | None = None) -> str:
+def invite(
+    session: Session,
+    *,
+    reference: str,
+    valid_for: timedelta = timedelta(days=60),
+    note: str | None = None,
+    created_by: int | None = None,
+) -> str:
     """A single-use, expiring invitation code for one family member; only its hash is stored."""
     case = session.scalars(select(Case).where(Case.reference == reference)).first()
     if case is None:
         raise AdminError(f"no case {reference}")
     code = codes.new_code()
-    session.add(Invitation(case_id=case.id, code_hash=codes.code_hash(code), note=note, expires_at=utcnow() + valid_for, created_by_id=created_by))
+    session.add(
+        Invitation(
+            case_id=case.id,
+            code_hash=codes.code_hash(code),
+            note=note,
+            expires_at=utcnow() + valid_for,
+            created_by_id=created_by,
+        )
+    )
     session.flush()
     return code

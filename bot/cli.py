@@ -14,7 +14,9 @@ from bot.settings import get_settings
 def main(argv: list[str] | None = None) -> int:
     """Run one `dhrbot` sub-command."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    parser = argparse.ArgumentParser(prog="dhrbot", description="Family contribution service for Domestic Homicide Reviews")
+    parser = argparse.ArgumentParser(
+        prog="dhrbot", description="Family contribution service for Domestic Homicide Reviews"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the whole service in one process")
@@ -56,10 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     return result
 
 
-def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Sub-commands owned by other parts of the code (NLU, translations, staff)."""
     found = []
-    for module, name in (("bot.nlu.cli", "add_nlu_commands"), ("bot.i18n_status", "add_i18n_commands"), ("handoff.cli", "add_staff_commands")):
+    for module, name in (
+        ("bot.nlu.cli", "add_nlu_commands"),
+        ("bot.i18n_status", "add_i18n_commands"),
+        ("handoff.cli", "add_staff_commands"),
+        ("bot.channels.cli", "add_channel_commands"),
+    ):
         try:
             mod = __import__(module, fromlist=[name])
         except ImportError:
@@ -80,8 +87,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from bot.demo import seed_demo
 
         print(seed_demo(service))
-    print(f"dhrbot is running. Family web chat: http://{args.host}:{args.port}/chat  Staff: http://{args.host}:{args.port}/staff")
-    uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
+    print(
+        f"dhrbot is running. Family web chat: http://{args.host}:{args.port}/chat  Staff: http://{args.host}:{args.port}/staff"
+    )
+    from bot.channels.worker import start_dispatcher_thread
+
+    dispatcher, stop = start_dispatcher_thread(service)  # the outbox is sent from this process too
+    try:
+        uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
+    finally:
+        stop.set()
+        dispatcher.join(timeout=10)
     return 0
 
 
@@ -136,7 +152,9 @@ def cmd_case_create(args: argparse.Namespace) -> int:
 
     service = build_service(get_settings())
     with service.db.session() as s:
-        case = create_case(s, reference=args.reference, label=args.label, chair=args.chair, lead=args.lead, deputy=args.deputy)
+        case = create_case(
+            s, reference=args.reference, label=args.label, chair=args.chair, lead=args.lead, deputy=args.deputy
+        )
         print(f"case {case.reference} created")
     return 0
 

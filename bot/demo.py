@@ -21,7 +21,14 @@ def seed_demo(service: Service) -> str:
     with service.db.session() as s:
         staff = seed_staff(s) if seed_staff else {}
         if s.scalars(select(Case).where(Case.reference == DEMO_REFERENCE)).first() is None:
-            create_case(s, reference=DEMO_REFERENCE, label="Amina", chair=staff.get("chair"), lead=staff.get("lead"), deputy=staff.get("deputy"))
+            create_case(
+                s,
+                reference=DEMO_REFERENCE,
+                label="Amina",
+                chair=staff.get("chair"),
+                lead=staff.get("lead"),
+                deputy=staff.get("deputy"),
+            )
         codes = [invite(s, reference=DEMO_REFERENCE, note="demo") for _ in range(3)]
     lines.append(f"  case {DEMO_REFERENCE}; invitation codes (single use): {', '.join(codes)}")
     lines.append('  in the web chat, send "JOIN <code>" or type the code when asked')

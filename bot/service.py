@@ -28,13 +28,13 @@ class Service:
 def load_nlu_backend(settings: Settings) -> NLU:
     """The configured NLU, or the keyword fallback if the trained classifier is not installed."""
     try:
-        from bot.nlu import load_nlu  # type: ignore[attr-defined]
+        from bot.nlu import load_nlu
     except ImportError:
         from bot.nlu.keyword import KeywordNLU
 
         log.warning("the trained NLU is not available: using the keyword fallback")
         return KeywordNLU()
-    return load_nlu(  # type: ignore[no-any-return]
+    return load_nlu(
         settings.nlu_backend,
         cache_dir=settings.var_dir / "nlu",
         rasa_url=settings.rasa_url,

@@ -14,15 +14,20 @@ os.environ.setdefault("DATA_KEY", Fernet.generate_key().decode())
 os.environ.setdefault("SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
 os.environ["ENVIRONMENT"] = "test"
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text
 
-from bot.nlu.base import NLU  # noqa: E402
-from bot.service import Service, build_service, load_nlu_backend  # noqa: E402
-from bot.settings import PROJECT_ROOT, Settings  # noqa: E402
-from bot.storage.models import Base  # noqa: E402
+from bot.nlu.base import NLU
+from bot.service import Service, build_service, load_nlu_backend
+from bot.settings import PROJECT_ROOT, Settings
+from bot.storage.models import Base
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set (CI sets it)"))]
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql", marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set (CI sets it)")
+    ),
+]
 
 
 def _pg(url: str) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.channels.base import Delivery, RecipientBlocked, SendError, Sender, reply_from_row
+from bot.channels.base import Delivery, RecipientBlocked, Sender, SendError, reply_from_row
 from bot.channels.policy import next_safe_moment, outside_whatsapp_window
 from bot.dialogue.messages import Outbound
 from bot.i18n import _, use_language
@@ -72,7 +72,7 @@ class Dispatcher:
         while not stop.is_set():
             try:
                 done = self.run_once()
-            except Exception:  # noqa: BLE001 - keep the outbox moving; the error is logged in full
+            except Exception:  # keep the outbox moving; the error is logged in full
                 log.exception("dispatcher cycle failed; retrying")
                 done = 0
             if not done:
@@ -100,7 +100,9 @@ class Dispatcher:
                 and_(Message.status == "sending", Message.claimed_until < now),
             ),
         )
-        candidates = select(Message.id).where(due).order_by(Message.next_attempt_at, Message.id).limit(self.config.batch)
+        candidates = (
+            select(Message.id).where(due).order_by(Message.next_attempt_at, Message.id).limit(self.config.batch)
+        )
         if self.db.is_postgres:
             # Rows another dispatcher is claiming right now are skipped, not waited for.
             candidates = candidates.with_for_update(skip_locked=True)
@@ -151,7 +153,7 @@ class Dispatcher:
         except SendError as exc:
             self._record_failure(message_id, exc)
             return
-        except Exception as exc:  # noqa: BLE001 - an unexpected library error is retried like a temporary one
+        except Exception as exc:  # an unexpected library error is retried like a temporary one
             log.exception("unexpected error sending message %s", message_id)
             self._record_failure(message_id, SendError(f"unexpected: {type(exc).__name__}", temporary=True))
             return
@@ -284,7 +286,9 @@ def _answers_latest_message(message: Message, contact: Contact) -> bool:
 def _answers(s: Session, contact: Contact) -> dict[str, object] | None:
     """The person's safe days and times: from their latest saved contribution, else the form so far."""
     latest = s.scalars(
-        select(ContributionVersion).where(ContributionVersion.contact_id == contact.id).order_by(ContributionVersion.version.desc())
+        select(ContributionVersion)
+        .where(ContributionVersion.contact_id == contact.id)
+        .order_by(ContributionVersion.version.desc())
     ).first()
     if latest is not None:
         return dict(latest.answers)

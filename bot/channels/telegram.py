@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Audio, Bot, Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update, Voice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
@@ -36,7 +36,7 @@ def api_urls(settings: Settings) -> tuple[str, str]:
 def build_application(settings: Settings, on_inbound: OnInbound | None = None, *, polling: bool = False) -> Application:
     """The library's Application with our handlers; webhook mode has no updater of its own."""
     base_url, file_url = api_urls(settings)
-    builder: ApplicationBuilder = Application.builder().token(settings.telegram_bot_token).base_url(base_url)  # type: ignore[type-arg]
+    builder: ApplicationBuilder = Application.builder().token(settings.telegram_bot_token).base_url(base_url)
     builder = builder.base_file_url(file_url)
     if not polling:
         builder = builder.updater(None)
@@ -102,6 +102,7 @@ async def _deliver(inbound: Inbound, context: ContextTypes.DEFAULT_TYPE) -> None
 
 async def _media_of(msg: Message) -> tuple[Media, ...]:
     """The bytes of a voice note, audio, photo or document, fetched through the Bot API."""
+    item: Voice | Audio | PhotoSize | Document
     if msg.voice:
         item, content_type = msg.voice, msg.voice.mime_type or "audio/ogg"
     elif msg.audio:
@@ -120,7 +121,7 @@ async def _media_of(msg: Message) -> tuple[Media, ...]:
     return (Media(content_type=content_type, data=bytes(data)),)
 
 
-async def collect_inbound(app: Application, update: Update) -> list[Inbound]:  # type: ignore[type-arg]
+async def collect_inbound(app: Application, update: Update) -> list[Inbound]:
     """Run one webhook update through the handlers and return the messages it carried."""
     collected: list[Inbound] = []
     token = _COLLECTED.set(collected)
@@ -135,7 +136,9 @@ def keyboard(delivery: Delivery) -> InlineKeyboardMarkup | None:
     """Quick replies as inline buttons, one a row; the callback data is the option's number."""
     if not delivery.reply.choices:
         return None
-    rows = [[InlineKeyboardButton(c.label, callback_data=str(n))] for n, c in enumerate(delivery.reply.choices, start=1)]
+    rows = [
+        [InlineKeyboardButton(c.label, callback_data=str(n))] for n, c in enumerate(delivery.reply.choices, start=1)
+    ]
     return InlineKeyboardMarkup(rows)
 
 
@@ -155,7 +158,9 @@ class TelegramSender:
 
     async def _send(self, delivery: Delivery) -> str:
         try:
-            sent = await self._bot.send_message(chat_id=int(delivery.address), text=delivery.reply.text, reply_markup=keyboard(delivery))
+            sent = await self._bot.send_message(
+                chat_id=int(delivery.address), text=delivery.reply.text, reply_markup=keyboard(delivery)
+            )
         except Forbidden as exc:  # "bot was blocked by the user", "user is deactivated"
             raise RecipientBlocked(f"telegram 403: {exc.message}") from exc
         except RetryAfter as exc:

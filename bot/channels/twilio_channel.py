@@ -96,7 +96,11 @@ async def fetch_media(settings: Settings, refs: list[tuple[str, str]]) -> tuple[
             if len(response.content) > MAX_MEDIA_BYTES:
                 log.error("inbound media of %s bytes is over the limit and was not kept", len(response.content))
                 continue
-            found.append(Media(content_type=response.headers.get("content-type", content_type).split(";")[0], data=response.content))
+            found.append(
+                Media(
+                    content_type=response.headers.get("content-type", content_type).split(";")[0], data=response.content
+                )
+            )
     return tuple(found)
 
 
@@ -107,9 +111,9 @@ class _BaseUrlHttpClient(TwilioHttpClient):
         super().__init__(timeout=timeout)
         self.base_url = base_url.rstrip("/")
 
-    def request(self, method: str, url: str, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: object, **kwargs: object) -> object:
         path = url.split("://", 1)[-1].split("/", 1)[-1]
-        return super().request(method, f"{self.base_url}/{path}", *args, **kwargs)  # type: ignore[arg-type]
+        return super().request(method, f"{self.base_url}/{path}", *args, **kwargs)
 
 
 def twilio_client(settings: Settings, timeout: float = 15) -> Client:
@@ -146,7 +150,7 @@ class TwilioSender:
         else:
             kwargs["body"] = delivery.reply.as_plain_text()
         try:
-            message = self.client.messages.create(**kwargs)  # type: ignore[arg-type]
+            message = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:
             detail = f"twilio {exc.status} error {exc.code}: {exc.msg}"[:500]
             if exc.code == OPTED_OUT:

@@ -53,7 +53,9 @@ class Helplines:
         return [h for h in self.lines if topic in h.topics]
 
 
-def extract_helplines(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[int, str, str, list[str]]]:
+def extract_helplines(
+    fileobj: Any, keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, str, list[str]]]:
     """Babel extractor: the family-facing descriptions in a helplines file."""
     data = yaml.safe_load(fileobj.read().decode("utf-8"))
     entries = [data.get("emergency", {}), *data.get("helplines", [])]

@@ -26,7 +26,7 @@ def what_is_a_review() -> list[str]:
     return [
         _(
             "A Domestic Homicide Review looks at what happened before a death linked to domestic "
-            "abuse. It is now also called a Domestic Abuse Related Death Review. We just say \"the review\"."
+            'abuse. It is now also called a Domestic Abuse Related Death Review. We just say "the review".'
         ),
         _(
             "The review is not a police investigation or an inquest, and it does not blame anyone. "
@@ -50,9 +50,7 @@ def stages() -> list[str]:
             "4. Sign-off: you see the final report before it is approved. The chair agrees the publication date with you.\n"
             "5. Learning: the report is published without real names, and services make changes."
         ),
-        _(
-            "Reviews often take a year or more. We will keep you updated, and you can ask us any time where things are."
-        ),
+        _("Reviews often take a year or more. We will keep you updated, and you can ask us any time where things are."),
     ]
 
 
@@ -76,10 +74,7 @@ def advocates() -> list[str]:
             "You have the right to a free advocate. An advocate is on your side. They explain each step, "
             "come to meetings with you, and make sure you are heard."
         ),
-        _(
-            "Some advocates work for specialist services run by and for your community. "
-            "You can ask for one."
-        ),
+        _("Some advocates work for specialist services run by and for your community. You can ask for one."),
     ]
 
 
@@ -90,13 +85,8 @@ def privacy() -> list[str]:
             "What you tell us is kept private and protected. Only the people working on your review "
             "can see it, and only if you agree. Other family members never see what you tell us."
         ),
-        _(
-            "The published report does not use real names. The family can help choose the name used "
-            "for your loved one."
-        ),
-        _(
-            "You can ask to see your information, change it, or delete it. Just write \"delete my data\"."
-        ),
+        _("The published report does not use real names. The family can help choose the name used for your loved one."),
+        _('You can ask to see your information, change it, or delete it. Just write "delete my data".'),
     ]
 
 

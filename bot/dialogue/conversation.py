@@ -211,7 +211,9 @@ class Conversation:
         if not valid or (c.case_id is not None and invitation is not None and c.case_id != invitation.case_id):
             t.set_data(code_failures=failures + 1)
             t.say(
-                _("Sorry, that code did not work. It may have been used already or run out. Please check it and try again, or ask the person who gave it to you for a new one.")
+                _(
+                    "Sorry, that code did not work. It may have been used already or run out. Please check it and try again, or ask the person who gave it to you for a new one."
+                )
             )
             return False
         assert invitation is not None
@@ -249,9 +251,9 @@ class Conversation:
 
     def _help(self) -> None:
         self.t.say(
-            _("You can send: MENU to see the options, BACK to go back, SKIP to skip a question, PAUSE to stop and carry on later, or PERSON to talk to a person. In an emergency, call {number}.").format(
-                number=isolate(self.t.helplines.emergency.number)
-            )
+            _(
+                "You can send: MENU to see the options, BACK to go back, SKIP to skip a question, PAUSE to stop and carry on later, or PERSON to talk to a person. In an emergency, call {number}."
+            ).format(number=isolate(self.t.helplines.emergency.number))
         )
         self._reprompt(kind_words=False)
 
@@ -261,11 +263,19 @@ class Conversation:
         ticket = open_ticket(t.session, c, reason=reason, urgent=urgent)
         advocate = t.session.get(StaffUser, ticket.routed_to_id) if ticket.routed_to_id else None
         if advocate is not None:
-            t.say(_("Thank you. I have asked {name}, your advocate, to contact you. They will reply here.").format(name=isolate(advocate.display_name)))
+            t.say(
+                _("Thank you. I have asked {name}, your advocate, to contact you. They will reply here.").format(
+                    name=isolate(advocate.display_name)
+                )
+            )
         elif c.case_id is not None:
             t.say(_("Thank you. I have asked an advocate to contact you. They will reply here."))
         else:
-            t.say(_("Thank you. I have asked someone from our team to contact you. They will reply here, at the times you said are safe."))
+            t.say(
+                _(
+                    "Thank you. I have asked someone from our team to contact you. They will reply here, at the times you said are safe."
+                )
+            )
         t.say(_("If you are in danger, call {number}.").format(number=isolate(t.helplines.emergency.number)))
 
     # ------------------------------------------------------------------ first contact
@@ -277,9 +287,7 @@ class Conversation:
             t.set_data(pending_code=join)
         hint = resolve_language(t.inbound.language_hint)
         with use_language("en"):
-            t.say(
-                _("Hello. If you are in danger now, call {number}.").format(number=t.helplines.emergency.number)
-            )
+            t.say(_("Hello. If you are in danger now, call {number}.").format(number=t.helplines.emergency.number))
         t.go("language", after_language="intro", hint=hint)
         self.ask_language()
 
@@ -297,8 +305,10 @@ class Conversation:
         """Choosing a language by number, name or code."""
         t, c = self.t, self.c
         choices = [Choice(lang.code, lang.native_name) for lang in LANGUAGES]
-        code = pick(t.text, choices) or resolve_language(t.text) or next(
-            (lang.code for lang in LANGUAGES if normalise(t.text) == normalise(lang.english_name)), None
+        code = (
+            pick(t.text, choices)
+            or resolve_language(t.text)
+            or next((lang.code for lang in LANGUAGES if normalise(t.text) == normalise(lang.english_name)), None)
         )
         if code is None:
             with use_language(c.language or t.data.get("hint") or "en"):
@@ -314,7 +324,9 @@ class Conversation:
                 t.go("safe_now")
                 self.ask_safe_now()
             else:
-                t.say(_("Thank you. I will write in {language} from now on.").format(language=BY_CODE[code].native_name))
+                t.say(
+                    _("Thank you. I will write in {language} from now on.").format(language=BY_CODE[code].native_name)
+                )
                 self.show_menu()
 
     def ask_safe_now(self) -> None:
@@ -327,7 +339,11 @@ class Conversation:
             self.ask_safe_now()
         elif answer == "no":
             self.c.safe_to_talk = False
-            self.t.say(_("That's okay. Please close this chat now. We will not message you first. Write to us any time it is safe, and we will carry on."))
+            self.t.say(
+                _(
+                    "That's okay. Please close this chat now. We will not message you first. Write to us any time it is safe, and we will carry on."
+                )
+            )
             self.t.go("unsafe_wait")
         else:
             self.c.safe_to_talk = True
@@ -355,7 +371,11 @@ class Conversation:
             return
         c.discreet = answer in ("yes", "not_sure")
         if c.discreet:
-            t.say(_("Thank you for telling us. Our messages will use plain wording that does not mention the review. You can delete this chat after each conversation."))
+            t.say(
+                _(
+                    "Thank you for telling us. Our messages will use plain wording that does not mention the review. You can delete this chat after each conversation."
+                )
+            )
         pending = t.data.get("pending_code")
         if pending:
             t.set_data(pending_code=None)
@@ -378,7 +398,8 @@ class Conversation:
         t = self.t
         typed = codes.bare_code_in(t.text)
         if typed:
-            self._join(typed) and self.show_menu()
+            if self._join(typed):
+                self.show_menu()
             return
         choices = [Choice("have", _("I have a code")), Choice("none", _("I don't have a code"))]
         answer = pick(t.text, choices) or {"yes": "have", "no": "none"}.get(self._yes_or_no() or "")
@@ -477,12 +498,22 @@ class Conversation:
             self.to_a_person("distress")
         elif choice in ("share", "complaint", "interpreter"):
             t.say(_("Thank you for telling us. A person from our team will read this and reply to you."))
-            self.to_a_person({"share": "share_information", "complaint": "complaint", "interpreter": "interpreter"}[choice])
+            self.to_a_person(
+                {"share": "share_information", "complaint": "complaint", "interpreter": "interpreter"}[choice]
+            )
         elif choice == "delete":
-            t.say(_("You can ask us to delete your information. A person from our team will check and contact you to confirm. This keeps anyone else from deleting it."))
+            t.say(
+                _(
+                    "You can ask us to delete your information. A person from our team will check and contact you to confirm. This keeps anyone else from deleting it."
+                )
+            )
             self.to_a_person("delete_request")
         elif choice == "not_ready":
-            t.say(_("That's okay. There is no rush. You can come back any time, and you can change your mind whenever you want."))
+            t.say(
+                _(
+                    "That's okay. There is no rush. You can come back any time, and you can change your mind whenever you want."
+                )
+            )
         elif choice == "thanks":
             t.say(_("You're welcome. Take care of yourself."))
         elif choice == "goodbye":
@@ -526,7 +557,11 @@ class Conversation:
             self._continue_form()
             return
         self.c.draft = {}
-        self.t.say(_("Thank you. I will ask a few short questions. It takes about 10 minutes. You can SKIP any question, go BACK, or PAUSE and carry on later."))
+        self.t.say(
+            _(
+                "Thank you. I will ask a few short questions. It takes about 10 minutes. You can SKIP any question, go BACK, or PAUSE and carry on later."
+            )
+        )
         first = form.next_question({})
         assert first is not None
         self.ask(first)
@@ -586,7 +621,9 @@ class Conversation:
         if t.is_word("skip") or pick(t.text, choices) == SKIPPED:
             return SKIPPED
         if q.kind == "one":
-            return pick(t.text, choices) or (self._yes_or_no() if {o.value for o in q.options} >= {"yes", "no"} else None)
+            return pick(t.text, choices) or (
+                self._yes_or_no() if {o.value for o in q.options} >= {"yes", "no"} else None
+            )
         if q.kind == "many":
             picked = pick_many(t.text, choices[:-1])
             if picked and len(picked) > 1 and any(v in q.exclusive for v in picked):
@@ -615,9 +652,13 @@ class Conversation:
 
     def _reask_text(self, q: Question) -> str:
         if q.kind == "many":
-            return _("Sorry, I didn't catch that. Please send the numbers of your choices, like: 1 3. You can also send SKIP.")
+            return _(
+                "Sorry, I didn't catch that. Please send the numbers of your choices, like: 1 3. You can also send SKIP."
+            )
         if q.kind == "date":
-            return _("Sorry, I didn't catch that. Please choose a number, or type a date in the future like 25/03/2027.")
+            return _(
+                "Sorry, I didn't catch that. Please choose a number, or type a date in the future like 25/03/2027."
+            )
         return _("Sorry, I didn't catch that. Please reply with a number from the list, or send SKIP.")
 
     def _pause(self) -> None:
@@ -626,9 +667,9 @@ class Conversation:
         self.c.resume_code_hash = codes.code_hash(code)
         self.t.go("paused")
         self.t.say(
-            _("Your answers so far are saved. To carry on later, here or on another app, send: {code}. Please keep this code private.").format(
-                code=isolate("RESUME " + code)
-            )
+            _(
+                "Your answers so far are saved. To carry on later, here or on another app, send: {code}. Please keep this code private."
+            ).format(code=isolate("RESUME " + code))
         )
 
     def paused_state(self) -> None:
@@ -645,7 +686,7 @@ class Conversation:
             return _("(skipped)")
         labels = {o.value: _(o.label) for o in q.options}
         if isinstance(value, list):
-            return ", ".join(labels.get(v, v) for v in value)
+            return ", ".join(labels.get(v) or str(v) for v in value)
         if q.kind == "date":
             return format_day(datetime.fromisoformat(value + "T12:00:00+00:00"), self.c.timezone)
         return isolate(labels.get(value, str(value)))
@@ -666,7 +707,11 @@ class Conversation:
 
     def summary_state(self) -> None:
         t = self.t
-        choices = [Choice("save", _("Yes, save it")), Choice("change", _("Change an answer")), Choice("pause", _("Pause"))]
+        choices = [
+            Choice("save", _("Yes, save it")),
+            Choice("change", _("Change an answer")),
+            Choice("pause", _("Pause")),
+        ]
         choice = pick(t.text, choices) or {"yes": "save", "no": "change"}.get(self._yes_or_no() or "")
         if choice == "save":
             self._save()
@@ -707,13 +752,26 @@ class Conversation:
         if latest is not None and latest.answers == answers:
             t.say(_("Nothing has changed. Your answers are already saved."))
         else:
-            number = (t.session.scalar(select(func.max(ContributionVersion.version)).where(ContributionVersion.contact_id == c.id)) or 0) + 1
-            t.session.add(ContributionVersion(contact_id=c.id, case_id=c.case_id, version=number, answers=answers, channel=t.inbound.channel))
+            number = (
+                t.session.scalar(
+                    select(func.max(ContributionVersion.version)).where(ContributionVersion.contact_id == c.id)
+                )
+                or 0
+            ) + 1
+            t.session.add(
+                ContributionVersion(
+                    contact_id=c.id, case_id=c.case_id, version=number, answers=answers, channel=t.inbound.channel
+                )
+            )
             t.say(_("Thank you. Your answers are saved. You can change them at any time from the menu."))
             if answers.get("consent_share_chair") == "yes":
                 t.say(_("The review's chair will see what you told us. Nobody else in your family will."))
             else:
-                t.say(_("We will not share your answers with the chair unless you say yes. Nobody else in your family will see them."))
+                t.say(
+                    _(
+                        "We will not share your answers with the chair unless you say yes. Nobody else in your family will see them."
+                    )
+                )
             if answers.get("wants_advocate") == "yes":
                 self.to_a_person("advocate_requested")
         c.draft = None
@@ -783,4 +841,3 @@ REPROMPTS: dict[str, Callable[[Conversation], None]] = {
     "change_pick": Conversation._ask_which_to_change,
     "paused": lambda conv: conv.t.say(_("Shall we carry on where you left off?"), conv._yes_no()),
 }
-

@@ -71,7 +71,14 @@ class Engine:
         for media in inbound.media:
             import base64
 
-            s.add(Attachment(contact_id=contact.id, message_id=message.id, content_type=media.content_type, data=base64.b64encode(media.data).decode()))
+            s.add(
+                Attachment(
+                    contact_id=contact.id,
+                    message_id=message.id,
+                    content_type=media.content_type,
+                    data=base64.b64encode(media.data).decode(),
+                )
+            )
         turn = Turn(session=s, contact=contact, inbound=inbound, nlu=self.nlu, helplines=self.helplines)
         with use_language(contact.language):
             Conversation(turn).respond()
@@ -96,13 +103,17 @@ class Engine:
     def _address_for(self, s: Session, inbound: Inbound) -> Address:
         """The person behind an address; a RESUME code moves this address to the person who paused."""
         index = cipher().blind_index(f"{inbound.channel}:{inbound.address}")
-        address = s.scalars(select(Address).where(Address.channel == inbound.channel, Address.address_index == index)).first()
+        address = s.scalars(
+            select(Address).where(Address.channel == inbound.channel, Address.address_index == index)
+        ).first()
         resume = codes.resume_code_in(inbound.text)
         if resume:
             owner = s.scalars(select(Contact).where(Contact.resume_code_hash == codes.code_hash(resume))).first()
             if owner is not None and (address is None or address.contact_id != owner.id):
                 if address is None:
-                    address = Address(channel=inbound.channel, address=inbound.address, address_index=index, contact_id=owner.id)
+                    address = Address(
+                        channel=inbound.channel, address=inbound.address, address_index=index, contact_id=owner.id
+                    )
                     s.add(address)
                 else:
                     address.contact_id = owner.id
@@ -112,7 +123,9 @@ class Engine:
             contact = Contact(state="new", state_data={}, language=None)
             s.add(contact)
             s.flush()
-            address = Address(channel=inbound.channel, address=inbound.address, address_index=index, contact_id=contact.id)
+            address = Address(
+                channel=inbound.channel, address=inbound.address, address_index=index, contact_id=contact.id
+            )
             s.add(address)
             s.flush()
         address.last_seen_at = inbound.received_at
@@ -131,7 +144,9 @@ class Engine:
 def _already_seen(s: Session, inbound: Inbound) -> bool:
     return (
         s.scalars(
-            select(Message.id).where(Message.channel == inbound.channel, Message.provider_message_id == inbound.provider_message_id)
+            select(Message.id).where(
+                Message.channel == inbound.channel, Message.provider_message_id == inbound.provider_message_id
+            )
         ).first()
         is not None
     )

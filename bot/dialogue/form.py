@@ -152,7 +152,9 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "accessibility",
-        N_("Is there anything that would make taking part easier? For example large print, easy read, step-free access, or breaks."),
+        N_(
+            "Is there anything that would make taking part easier? For example large print, easy read, step-free access, or breaks."
+        ),
         "text",
         (Option("none", N_("Nothing, thank you")),),
         asked_if=_takes_part,
@@ -233,7 +235,9 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "discreet_wording",
-        N_("Should our messages use plain wording that does not mention the review? This helps if someone else might see your phone."),
+        N_(
+            "Should our messages use plain wording that does not mention the review? This helps if someone else might see your phone."
+        ),
         "one",
         YES_NO,
         summary_label=N_("Plain wording"),
@@ -255,7 +259,9 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "consent_name",
-        N_("May the review use your name when it writes to you or about your part in it? The published report never names you."),
+        N_(
+            "May the review use your name when it writes to you or about your part in it? The published report never names you."
+        ),
         "one",
         YES_NO,
         asked_if=_takes_part,

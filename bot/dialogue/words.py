@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 
 from bot.i18n import BY_CODE, translations
 
@@ -47,7 +47,7 @@ def normalise(text: str) -> str:
     return text.strip(" .!?¿¡،؟۔।,;:\"'")
 
 
-@lru_cache(maxsize=None)
+@cache
 def words_for(key: str, code: str) -> frozenset[str]:
     """The words that mean a command in a language, plus English."""
     words = set(_pgettext_words("en", key)) | set(COMMANDS[key].split(", "))
@@ -56,7 +56,7 @@ def words_for(key: str, code: str) -> frozenset[str]:
     return frozenset(words)
 
 
-@lru_cache(maxsize=None)
+@cache
 def words_in_any_language(key: str) -> frozenset[str]:
     """The words for a command in every language (STOP must work before a language is chosen)."""
     words: set[str] = set()

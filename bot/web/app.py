@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
+from bot.channels import channels_router
 from bot.dialogue.messages import Inbound
 from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, use_language
 from bot.service import Service
@@ -27,6 +28,8 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="dhrbot", docs_url=None, redoc_url=None)
     app.state.service = service
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.mount("/staff", __import__("handoff.web", fromlist=["staff_app"]).staff_app(service))  # the staff app
+    app.include_router(channels_router(service))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -70,7 +73,13 @@ def create_app(service: Service) -> FastAPI:
         response = TEMPLATES.TemplateResponse(request, "chat.html", context, headers=NO_STORE)
         if CHAT_COOKIE not in request.cookies:
             # A session cookie (no expiry): it is gone when the browser closes.
-            response.set_cookie(CHAT_COOKIE, secrets.token_urlsafe(24), httponly=True, samesite="strict", secure=request.url.scheme == "https")
+            response.set_cookie(
+                CHAT_COOKIE,
+                secrets.token_urlsafe(24),
+                httponly=True,
+                samesite="strict",
+                secure=request.url.scheme == "https",
+            )
         return response
 
     @app.post("/chat/send")
@@ -85,12 +94,25 @@ def create_app(service: Service) -> FastAPI:
             body = None
         message = body.get("text") if isinstance(body, dict) else None
         if not session_id or not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_LENGTH:
-            return JSONResponse({"error": "a message of 1 to 4000 characters is needed"}, status_code=400, headers=NO_STORE)
+            return JSONResponse(
+                {"error": "a message of 1 to 4000 characters is needed"}, status_code=400, headers=NO_STORE
+            )
         from starlette.concurrency import run_in_threadpool
 
-        replies = await run_in_threadpool(service.engine.handle, Inbound(channel="web", address=session_id, text=message))
+        replies = await run_in_threadpool(
+            service.engine.handle, Inbound(channel="web", address=session_id, text=message)
+        )
         return JSONResponse(
-            {"replies": [{"text": r.text, "choices": [{"value": c.value, "label": c.label} for c in r.choices], "many": r.many} for r in replies]},
+            {
+                "replies": [
+                    {
+                        "text": r.text,
+                        "choices": [{"value": c.value, "label": c.label} for c in r.choices],
+                        "many": r.many,
+                    }
+                    for r in replies
+                ]
+            },
             headers=NO_STORE,
         )
 

@@ -1,6 +1,7 @@
 """Alembic environment: migrations run against the URL given by bot.storage.db.alembic_config."""
 
 from alembic import context
+
 from bot.storage.db import make_engine
 from bot.storage.models import Base
 
@@ -12,9 +13,7 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or ""
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=Base.metadata, render_as_batch=True
-        )
+        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
