@@ -6,6 +6,8 @@ finds nothing (404) rather than someone else's data.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
@@ -33,7 +35,7 @@ def case_filter(user: StaffUser) -> ColumnElement[bool]:
     return false()
 
 
-def advocate_case_ids(user: StaffUser) -> Select[tuple[int]]:
+def advocate_case_ids(user: StaffUser) -> Select[Any]:
     """Cases where the advocate is lead or deputy (a subquery)."""
     return select(Case.id).where(or_(Case.lead_advocate_id == user.id, Case.deputy_advocate_id == user.id))
 
@@ -80,4 +82,3 @@ def may_hold(session: Session, user: StaffUser, ticket: Ticket) -> bool:
     if user.role != "advocate" or not user.active:
         return False
     return session.scalars(select(Ticket.id).where(Ticket.id == ticket.id, ticket_filter(user))).first() is not None
-

@@ -70,10 +70,14 @@ class NewAccount:
 
     def login_text(self) -> str:
         """Printable login details."""
-        return f"{self.user.email} password {self.password} TOTP secret {self.totp_secret} ({provisioning_uri(self.user)})"
+        return (
+            f"{self.user.email} password {self.password} TOTP secret {self.totp_secret} ({provisioning_uri(self.user)})"
+        )
 
 
-def create_user(session: Session, *, email: str, name: str, role: str, organisation: str | None = None, password: str | None = None) -> NewAccount:
+def create_user(
+    session: Session, *, email: str, name: str, role: str, organisation: str | None = None, password: str | None = None
+) -> NewAccount:
     """A staff account with a fresh password and TOTP secret; advocates belong to an organisation."""
     email = email.strip().lower()
     if role not in ROLES:
@@ -108,10 +112,12 @@ def create_user(session: Session, *, email: str, name: str, role: str, organisat
     return NewAccount(user, password, secret)
 
 
-def authenticate(session: Session, email: str, password: str, code: str, now: datetime | None = None) -> StaffUser | None:
+def authenticate(
+    session: Session, email: str, password: str, code: str, now: datetime | None = None
+) -> StaffUser | None:
     """The account if password and TOTP code are right and it is not locked; counts failures in the database."""
     now = now or utcnow()
-    user = session.scalars(select(StaffUser).where(StaffUser.email == email.strip().lower())).with_for_update().first()
+    user = session.scalars(select(StaffUser).where(StaffUser.email == email.strip().lower()).with_for_update()).first()
     if user is None:
         verify_password(_DUMMY_HASH, password)
         return None
@@ -193,7 +199,9 @@ class SessionCodec:
             return self.new()
         try:
             data = self._serializer.loads(raw)
-            session = StaffSession(csrf=str(data["c"]), user_id=data["u"], fingerprint=str(data["f"]), seen=float(data["s"]))
+            session = StaffSession(
+                csrf=str(data["c"]), user_id=data["u"], fingerprint=str(data["f"]), seen=float(data["s"])
+            )
         except (BadSignature, KeyError, TypeError, ValueError):
             return self.new()
         now = time.time() if now is None else now

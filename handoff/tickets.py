@@ -36,7 +36,9 @@ class TicketError(ValueError):
     """An operation that does not fit the ticket's state (e.g. replying to a ticket someone else holds)."""
 
 
-def _event(session: Session, ticket: Ticket, kind: str, staff: StaffUser | None, note: str | None = None) -> TicketEvent:
+def _event(
+    session: Session, ticket: Ticket, kind: str, staff: StaffUser | None, note: str | None = None
+) -> TicketEvent:
     event = TicketEvent(ticket_id=ticket.id, kind=kind, staff_id=staff.id if staff else None, note=note)
     session.add(event)
     return event
@@ -125,7 +127,15 @@ def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUs
         ticket.assignee_id = target.id
     ticket.last_activity_on = utcnow()
     _event(session, ticket, "transferred", staff, note=f"to {target.display_name}")
-    audit(session, staff, "assign", "ticket", ticket.id, case_id=ticket.case_id, detail=f"transferred to staff {target.id}")
+    audit(
+        session,
+        staff,
+        "assign",
+        "ticket",
+        ticket.id,
+        case_id=ticket.case_id,
+        detail=f"transferred to staff {target.id}",
+    )
 
 
 def close(session: Session, ticket: Ticket, staff: StaffUser) -> None:
@@ -156,10 +166,17 @@ def routing_chain(session: Session, ticket: Ticket) -> list[int]:
     return seen
 
 
-def escalate_overdue(session: Session, now: datetime | None = None, after: timedelta = ESCALATE_URGENT_AFTER) -> list[Ticket]:
+def escalate_overdue(
+    session: Session, now: datetime | None = None, after: timedelta = ESCALATE_URGENT_AFTER
+) -> list[Ticket]:
     """For the worker's timer: urgent tickets nobody took in time go to the next person in the chain."""
     now = now or utcnow()
-    query = select(Ticket).where(Ticket.status == "waiting", Ticket.priority == "urgent", Ticket.assignee_id.is_(None), Ticket.routed_to_id.is_not(None))
+    query = select(Ticket).where(
+        Ticket.status == "waiting",
+        Ticket.priority == "urgent",
+        Ticket.assignee_id.is_(None),
+        Ticket.routed_to_id.is_not(None),
+    )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)  # several workers: each ticket escalated once
     moved = []
@@ -172,7 +189,13 @@ def escalate_overdue(session: Session, now: datetime | None = None, after: timed
         ticket.escalations += 1
         ticket.last_activity_on = now
         target = f"staff {ticket.routed_to_id}" if ticket.routed_to_id else "the organisation queue"
-        _event(session, ticket, "escalated", None, note=f"not taken in {int(after.total_seconds() // 60)} minutes: to {target}")
+        _event(
+            session,
+            ticket,
+            "escalated",
+            None,
+            note=f"not taken in {int(after.total_seconds() // 60)} minutes: to {target}",
+        )
         audit(session, None, "assign", "ticket", ticket.id, case_id=ticket.case_id, detail=f"escalated to {target}")
         moved.append(ticket)
     return moved
@@ -224,7 +247,9 @@ def hours_for(session: Session, ticket: Ticket) -> WorkingHours:
     return WorkingHours.parse(staff.working_hours if staff else None)
 
 
-def reply_expectation(session: Session, ticket: Ticket, now: datetime | None = None, helplines: Helplines | None = None) -> str:
+def reply_expectation(
+    session: Session, ticket: Ticket, now: datetime | None = None, helplines: Helplines | None = None
+) -> str:
     """Family-facing: honestly when a person will reply, with emergency numbers outside working hours.
 
     Call it inside `use_language(contact.language)`, right after opening the ticket.
@@ -248,9 +273,9 @@ def reply_expectation(session: Session, ticket: Ticket, now: datetime | None = N
             )
         )
     if helplines is not None:
-        lines.append(_("If you are in danger now, call {number}.").format(number=isolate(helplines.emergency.number)))
+        lines.append(_("If you are in danger, call {number}.").format(number=isolate(helplines.emergency.number)))
         topic = "self_harm" if ticket.reason == "self_harm_risk" else "safety"
         lines += ["• " + h.render() for h in helplines.for_topic(topic)]
     else:
-        lines.append(_("If you are in danger now, call {number}.").format(number=isolate("999")))
+        lines.append(_("If you are in danger, call {number}.").format(number=isolate("999")))
     return "\n".join(lines)

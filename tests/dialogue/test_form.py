@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlalchemy import select, text
 
 from bot.dialogue import form
-from bot.storage.models import Contact, ContributionVersion, Ticket
 from bot.service import build_service
+from bot.storage.models import Contact, ContributionVersion, Ticket
 from tests.people import Person
 
 # What a sister who wants to take part would answer, question by question (label part to pick, or text).
@@ -228,8 +228,12 @@ def test_the_terminal_chat_completes_the_intake_across_two_processes(tmp_path):
     env = {**os.environ, **env}
     first_half = "\n".join(["1", "1", "2", "2", "7", "6"]) + "\n"
     cmd = [sys.executable, "-m", "bot.cli", "chat"]
-    out1 = subprocess.run(cmd, input=first_half, capture_output=True, text=True, env=env, timeout=120, check=True).stdout
+    out1 = subprocess.run(
+        cmd, input=first_half, capture_output=True, text=True, env=env, timeout=120, check=True
+    ).stdout
     assert "How would you like to take part" in out1
     rest = ["2", "My questions", "2", "skip", "1", "2", "2", "2", "2", "1", "8", "4", "1", "1", "1", "1", "1", "1"]
-    out2 = subprocess.run(cmd, input="\n".join(rest) + "\n", capture_output=True, text=True, env=env, timeout=120, check=True).stdout
+    out2 = subprocess.run(
+        cmd, input="\n".join(rest) + "\n", capture_output=True, text=True, env=env, timeout=120, check=True
+    ).stdout
     assert "Your answers are saved" in out2, out2[-2000:]

@@ -42,7 +42,9 @@ def test_two_browsers_are_two_people(service):
 def test_malformed_or_cross_site_posts_are_refused_and_store_nothing(service):
     client = TestClient(create_app(service))
     client.get("/chat")
-    assert client.post("/chat/send", content=b"not json", headers={"content-type": "application/json"}).status_code == 400
+    assert (
+        client.post("/chat/send", content=b"not json", headers={"content-type": "application/json"}).status_code == 400
+    )
     assert client.post("/chat/send", json={"text": ""}).status_code == 400
     assert client.post("/chat/send", json={"text": "x" * 5000}).status_code == 400
     assert client.post("/chat/send", json={"text": "hi"}, headers={"origin": "https://evil.example"}).status_code == 403
@@ -60,4 +62,4 @@ def test_quick_exit_forgets_the_chat_cookie(service):
     client = TestClient(create_app(service))
     client.get("/chat")
     response = client.post("/chat/exit")
-    assert CHAT_COOKIE in response.headers["set-cookie"] and 'Max-Age=0' in response.headers["set-cookie"]
+    assert CHAT_COOKIE in response.headers["set-cookie"] and "Max-Age=0" in response.headers["set-cookie"]

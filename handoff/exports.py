@@ -1,0 +1,128 @@
+"""Per-case exports for the overview report (CSV and a PDF summary), honouring each person's consent."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from fpdf import FPDF
+from sqlalchemy.orm import Session
+
+from bot.storage.models import Case, utcnow
+from handoff.chair import STAGES, registrants
+from handoff.i18n import t
+
+FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu"))
+# The main font, then fallbacks for the scripts families write in (Noto, from Debian's fonts-noto-core).
+MAIN_FONTS = ("NotoSans-Regular.ttf", "DejaVuSans.ttf")
+FALLBACK_FONTS = (
+    "NotoSansArabic-Regular.ttf",
+    "NotoSansBengali-Regular.ttf",
+    "NotoSansGujarati-Regular.ttf",
+    "NotoSansDevanagari-Regular.ttf",
+    "NotoSansGurmukhi-Regular.ttf",
+)
+
+CSV_COLUMNS = (
+    "person", "relationship", "relationship_detail", "invitation_note", "latest_version", "ways",
+    "shares_with_chair", "consent_quote", "consent_name", "questions", "attachments",
+)  # fmt: skip
+
+
+def case_csv(session: Session, case: Case) -> str:
+    """One row per person; their own words only where they agreed to share them with the chair."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for p in registrants(session, case):
+        writer.writerow(
+            [
+                p.label,
+                p.relationship,
+                p.relationship_detail,
+                p.invitation_note,
+                p.versions[-1].number if p.versions else "",
+                p.ways,
+                "yes" if p.shares_with_chair else "no",
+                p.consent_quote,
+                p.consent_name,
+                _csv_safe(p.questions or ""),
+                len(p.attachments),
+            ]
+        )
+    return out.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    """Stop a spreadsheet running family text as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _font_path(name: str) -> Path | None:
+    return next((d / name for d in FONT_DIRS if (d / name).exists()), None)
+
+
+def case_pdf(session: Session, case: Case) -> bytes:
+    """A summary for the overview report, in a Unicode font."""
+    pdf = FPDF()
+    main = next((p for p in map(_font_path, MAIN_FONTS) if p), None)
+    if main is None:
+        raise RuntimeError("no Unicode font found: install fonts-noto-core (make browser-deps)")
+    pdf.add_font("main", fname=str(main))
+    fallbacks = []
+    for i, name in enumerate(FALLBACK_FONTS):
+        path = _font_path(name)
+        if path:
+            pdf.add_font(f"fb{i}", fname=str(path))
+            fallbacks.append(f"fb{i}")
+    pdf.set_fallback_fonts(fallbacks)
+    pdf.add_page()
+    pdf.set_font("main", size=16)
+    pdf.multi_cell(
+        0,
+        9,
+        t("Review {reference}: contributions summary").format(reference=case.reference),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font("main", size=10)
+    pdf.multi_cell(
+        0, 6, t("Name chosen for the person: {label}").format(label=case.person_label), new_x="LMARGIN", new_y="NEXT"
+    )
+    pdf.multi_cell(
+        0,
+        6,
+        t("Stage {n} of 5: {name}").format(n=case.stage, name=STAGES[case.stage - 1]),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.multi_cell(
+        0,
+        6,
+        t("Produced {when}. Only what each person agreed to share with the chair is included.").format(
+            when=utcnow().strftime("%Y-%m-%d %H:%M UTC")
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    for p in registrants(session, case):
+        pdf.ln(4)
+        pdf.set_font("main", size=13)
+        pdf.multi_cell(
+            0, 7, f"{p.label}: {p.relationship} {p.relationship_detail}".strip(), new_x="LMARGIN", new_y="NEXT"
+        )
+        pdf.set_font("main", size=10)
+        lines = [
+            (t("How they want to take part"), p.ways),
+            (t("Shares with the chair"), t("yes") if p.shares_with_chair else t("no")),
+            (t("Report may quote their words"), p.consent_quote),
+            (t("Name may be used"), p.consent_name),
+            (t("Versions"), str(len(p.versions))),
+        ]
+        if p.shares_with_chair:
+            lines.append((t("Questions for the review"), p.questions or ""))
+            lines.append((t("Voice notes and documents"), str(len(p.attachments))))
+        for label, value in lines:
+            pdf.multi_cell(0, 6, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
