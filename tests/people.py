@@ -38,7 +38,8 @@ class Person:
     @property
     def options(self) -> list[str]:
         """The labels of the quick replies last offered."""
-        return [c.label for r in self.replies for c in r.choices]
+        offered = [r for r in self.replies if r.choices]
+        return [c.label for c in offered[-1].choices] if offered else []
 
     def option_number(self, label_part: str) -> str:
         """The number to send to pick the option whose label contains these words."""

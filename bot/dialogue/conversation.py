@@ -42,6 +42,7 @@ class Turn:
     helplines: Helplines
     replies: list[Outbound] = field(default_factory=list)
     intent: str | None = None
+    detected_language: str | None = None
 
     def say(self, text: str, choices: Sequence[Choice] = (), many: bool = False) -> None:
         """Queue a reply in the person's language (the caller has already translated it)."""
@@ -152,8 +153,11 @@ class Conversation:
             return None
         if codes.join_code_in(text) or codes.resume_code_in(text) or codes.bare_code_in(text):
             return None
+        if resolve_language(text) or normalise(text) in LANGUAGE_NAMES:
+            return None  # "en-GB", "Polski": a language being chosen
         parse = self.t.nlu.parse(text, self.c.language)
         self.t.intent = parse.intent
+        self.t.detected_language = parse.language
         return parse
 
     def _is_stop(self) -> bool:
@@ -440,6 +444,46 @@ class Conversation:
             return
         self.c.misunderstood = 0
         self.open_topic(choice)
+        self._offer_language()
+
+    def _offer_language(self) -> None:
+        """Someone writing in another language is answered first, then offered that language."""
+        t, c = self.t, self.c
+        lang = t.detected_language
+        declined = t.data.get("declined_languages") or []
+        if not lang or lang == c.language or lang not in BY_CODE or lang in declined or len(t.text) < 12:
+            return
+        if c.state != "menu":
+            return
+        if t.replies and t.replies[-1].choices:
+            # The menu comes back after the answer; two numbered lists at once would confuse on SMS.
+            t.replies.pop()
+        with use_language(lang):
+            t.say(
+                _("Would you like to continue in {language}?").format(language=BY_CODE[lang].native_name),
+                self._yes_no(),
+            )
+        t.go("language_offer", offered=lang)
+
+    def language_offer_state(self) -> None:
+        t, c = self.t, self.c
+        offered = t.data.get("offered")
+        with use_language(offered):
+            answer = pick(t.text, self._yes_no()) or self._yes_or_no()
+            if answer is None and is_command(t.text, "yes", offered or "en"):
+                answer = "yes"
+            if answer is None and is_command(t.text, "no", offered or "en"):
+                answer = "no"
+        if answer == "yes" and offered in BY_CODE:
+            c.language = offered
+            with use_language(offered):
+                self.show_menu()
+        elif answer == "no":
+            t.set_data(declined_languages=[*(t.data.get("declined_languages") or []), offered])
+            self.show_menu()
+        else:
+            t.go("menu")
+            self.menu_state()
 
     def _topic_from_intent(self) -> str | None:
         intent = self.t.intent
@@ -788,9 +832,12 @@ class Conversation:
         picked = pick(t.text, self._yes_no())
         if picked:
             return picked
-        if t.is_word("yes"):
+        yes, no = t.is_word("yes"), t.is_word("no")
+        if yes and no:
+            return None  # e.g. Polish "no" means "yeah": ask again rather than guess
+        if yes:
             return "yes"
-        if t.is_word("no"):
+        if no:
             return "no"
         if t.intent == "affirm":
             return "yes"
@@ -814,6 +861,9 @@ class Conversation:
             self.show_menu()
 
 
+LANGUAGE_NAMES = frozenset(normalise(n) for lang in LANGUAGES for n in (lang.native_name, lang.english_name))
+
+
 def c_lang_name(contact: Contact) -> str:
     """The native name of a person's chat language."""
     return BY_CODE[contact.language or "en"].native_name
@@ -831,6 +881,7 @@ STATES: dict[str, Callable[[Conversation], None]] = {
     "paused": Conversation.paused_state,
     "summary": Conversation.summary_state,
     "change_pick": Conversation.change_pick_state,
+    "language_offer": Conversation.language_offer_state,
 }
 REPROMPTS: dict[str, Callable[[Conversation], None]] = {
     "language": Conversation.ask_language,

@@ -141,3 +141,30 @@ def test_change_language_later(service):
     person.picks("Change language")
     person.picks("English")
     assert "What would you like to do" in person.heard
+
+
+def test_someone_writing_in_another_language_is_answered_then_offered_it(service):
+    person = Person(service.engine)
+    person.gets_through_first_contact()
+    heard = person.says("¿Qué es una revisión? Quiero saber más, por favor")
+    assert "Domestic Abuse Related Death Review" in heard, "the question is answered first"
+    assert "Español" in heard
+    person.picks("Sí")
+    with service.db.session() as s:
+        assert s.scalars(select(Contact)).one().language == "es"
+
+
+def test_a_declined_language_offer_is_not_repeated(service):
+    person = Person(service.engine)
+    person.gets_through_first_contact()
+    person.says("¿Qué es una revisión? Quiero saber más, por favor")
+    assert "What would you like to do" in person.picks("No")
+    assert "Español" not in person.says("¿Cuánto tiempo dura la revisión, más o menos?")
+
+
+def test_a_language_code_typed_at_the_language_menu_is_never_urgent(service):
+    person = Person(service.engine)
+    person.says("hello")
+    assert "safe for you to talk" in person.says("en-GB")
+    with service.db.session() as s:
+        assert s.scalars(select(Ticket)).first() is None
