@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -16,13 +17,25 @@ OTHER_LANGUAGES = [lang for lang in LANGUAGES if lang.code != "en"]
 
 
 def test_i18n_status_reports_every_catalog_complete_and_unbroken():
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "i18n", "status"], capture_output=True, text=True, timeout=120
-    )
+    command = [sys.executable, "-m", "bot.cli", "i18n", "status", "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:]
+    report = {entry["code"]: entry for entry in json.loads(result.stdout)}
+    assert set(report) == {lang.code for lang in LANGUAGES}
     for lang in OTHER_LANGUAGES:
-        assert f"{lang.code:4} 100.0%" in result.stdout
-        assert "awaiting native review" in result.stdout
+        assert report[lang.code]["coverage"] == 100.0, lang.code
+        assert report[lang.code]["errors"] == [], lang.code
+        assert report[lang.code]["review"] == "awaiting native review", "drafts are marked as drafts"
+
+
+def test_i18n_status_finds_a_broken_placeholder(tmp_path):
+    from bot.i18n_status import LOCALES_DIR, check_locale
+
+    target = tmp_path / "es" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    po = (LOCALES_DIR / "es" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    (target / "messages.po").write_text(po.replace("{number}", "{numero}", 1), encoding="utf-8")
+    assert any("placeholders differ" in e for e in check_locale("es", tmp_path).errors)
 
 
 @pytest.mark.parametrize(

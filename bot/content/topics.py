@@ -40,16 +40,14 @@ def what_is_a_review() -> list[str]:
 
 
 def stages() -> list[str]:
-    """The five stages of a review, and honest timescales."""
+    """The five stages of a review, and honest timescales: one short message each, for SMS."""
     return [
         _("A review has five stages:"),
-        _(
-            "1. Starting: the local partnership decides to hold a review and lets the family know.\n"
-            "2. The review: the chair contacts you, explains everything and asks if and how you want to take part.\n"
-            "3. The report: the chair writes a report. You can read it and comment, and help choose the name used for your loved one.\n"
-            "4. Sign-off: you see the final report before it is approved. The chair agrees the publication date with you.\n"
-            "5. Learning: the report is published without real names, and services make changes."
-        ),
+        _("1. Starting: the local partnership decides to hold a review and lets the family know."),
+        _("2. The review: the chair contacts you, explains everything and asks if and how you want to take part."),
+        _("3. The report: the chair writes a report. You can read it and comment, and help choose the name used for your loved one."),
+        _("4. Sign-off: you see the final report before it is approved. The chair agrees the publication date with you."),
+        _("5. Learning: the report is published without real names, and services make changes."),
         _("Reviews often take a year or more. We will keep you updated, and you can ask us any time where things are."),
     ]
 
@@ -71,8 +69,8 @@ def advocates() -> list[str]:
     """The advocate's role and the right to one."""
     return [
         _(
-            "You have the right to a free advocate. An advocate is on your side. They explain each step, "
-            "come to meetings with you, and make sure you are heard."
+            "You have the right to a free advocate. An advocate is a support worker on your side, not a lawyer. "
+            "They explain each step, come to meetings with you, and make sure you are heard."
         ),
         _("Some advocates work for specialist services run by and for your community. You can ask for one."),
     ]

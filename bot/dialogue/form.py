@@ -57,6 +57,7 @@ QUESTIONS: tuple[Question, ...] = (
         N_("How did you know the person who died?"),
         "one",
         (
+            # Translators: "their" always means the person who died.
             Option("parent", N_("I am their parent")),
             Option("child", N_("I am their child")),
             Option("partner", N_("I was their partner")),
@@ -84,7 +85,7 @@ QUESTIONS: tuple[Question, ...] = (
             Option("talk_chair", N_("Talk with the chair, with an advocate there")),
             Option("written", N_("Write an account")),
             Option("voice", N_("Send a voice note")),
-            Option("pen_portrait", N_("Tell the review who they were (a pen portrait)")),
+            Option("pen_portrait", N_("Tell the review who they were, in your own words")),
             Option("shape_questions", N_("Help choose the questions the review asks")),
             Option("meet_panel", N_("Meet the review panel")),
             Option("read_draft", N_("Read the draft report")),
@@ -135,6 +136,7 @@ QUESTIONS: tuple[Question, ...] = (
         "one",
         (
             Option("none", N_("No, I don't need one")),
+            # Translators: the interpreter's gender.
             Option("woman", N_("Yes, a woman")),
             Option("man", N_("Yes, a man")),
             Option("any", N_("Yes, anyone")),
@@ -240,7 +242,8 @@ QUESTIONS: tuple[Question, ...] = (
         ),
         "one",
         YES_NO,
-        summary_label=N_("Plain wording"),
+        # Translators: a heading in the summary of answers: messages worded so others cannot tell what they are about.
+        summary_label=N_("Discreet messages"),
     ),
     Question(
         "consent_share_chair",
