@@ -58,21 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     return result
 
 
-def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Sub-commands owned by other parts of the code (NLU, translations, staff)."""
-    found = []
-    for module, name in (
-        ("bot.nlu.cli", "add_nlu_commands"),
-        ("bot.i18n_status", "add_i18n_commands"),
-        ("handoff.cli", "add_staff_commands"),
-        ("bot.channels.cli", "add_channel_commands"),
-    ):
-        try:
-            mod = __import__(module, fromlist=[name])
-        except ImportError:
-            continue
-        found.append(getattr(mod, name))
-    return found
+def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+    """Sub-commands owned by other parts of the code (NLU, translations, privacy, staff, channels)."""
+    from bot.channels.cli import add_channel_commands
+    from bot.i18n_status import add_i18n_commands
+    from bot.nlu.cli import add_nlu_commands
+    from bot.privacy import add_data_commands
+    from handoff.cli import add_staff_commands
+
+    return [add_nlu_commands, add_i18n_commands, add_data_commands, add_staff_commands, add_channel_commands]
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from bot.dialogue import form
 from bot.service import build_service
-from bot.storage.models import Contact, ContributionVersion, Ticket
+from bot.storage.models import Contact, ContributionVersion, Message, Ticket
 from tests.people import Person
 
 # What a sister who wants to take part would answer, question by question (label part to pick, or text).
@@ -237,3 +237,25 @@ def test_the_terminal_chat_completes_the_intake_across_two_processes(tmp_path):
         cmd, input="\n".join(rest) + "\n", capture_output=True, text=True, env=env, timeout=120, check=True
     ).stdout
     assert "Your answers are saved" in out2, out2[-2000:]
+
+
+def test_not_now_brings_one_gentle_reminder_on_the_chosen_day(service):
+    from bot.dialogue.reminders import send_due_reminders
+
+    person = Person(service.engine)
+    start_form(person)
+    person.picks("A friend")
+    person.picks("Not now")
+    person.picks("In 1 month")
+    while "Here is what you told us" not in person.heard:
+        person.says("skip")
+    person.picks("Yes, save it")
+    today = person.now.date()
+    with service.db.session() as s:
+        assert send_due_reminders(s, today + timedelta(days=29)) == 0
+    with service.db.session() as s:
+        assert send_due_reminders(s, today + timedelta(days=31)) == 1
+    with service.db.session() as s:
+        assert send_due_reminders(s, today + timedelta(days=32)) == 0, "asked once, never nagged"
+        reminder = s.scalars(select(Message).where(Message.author == "system")).one()
+        assert "no pressure" in reminder.body and reminder.prompted is False
