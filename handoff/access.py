@@ -68,10 +68,17 @@ def visible_case(session: Session, user: StaffUser, case_id: int) -> Case:
     return case
 
 
-def visible_ticket(session: Session, user: StaffUser, ticket_id: int) -> Ticket:
-    """A ticket the advocate may see, or NotFound."""
+def visible_ticket(session: Session, user: StaffUser, ticket_id: int, *, lock: bool = False) -> Ticket:
+    """A ticket the advocate may see, or NotFound; `lock` holds its row until the transaction ends.
+
+    Locking matters on PostgreSQL, where a close and a take could otherwise interleave (SQLite
+    transactions here already take the write lock up front).
+    """
     require_role(user, "advocate")
-    ticket = session.scalars(select(Ticket).where(Ticket.id == ticket_id, ticket_filter(user))).first()
+    query = select(Ticket).where(Ticket.id == ticket_id, ticket_filter(user))
+    if lock:
+        query = query.with_for_update(of=Ticket)
+    ticket = session.scalars(query).first()
     if ticket is None:
         raise NotFound
     return ticket

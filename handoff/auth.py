@@ -136,14 +136,29 @@ def authenticate(
 
 
 def _totp_ok(user: StaffUser, code: str, now: datetime) -> bool:
+    """A current code (one step of clock drift either way), never one already used (no replay)."""
     if not user.totp_secret:
         return False
     code = "".join(ch for ch in code if ch.isdigit())
-    return len(code) == 6 and pyotp.TOTP(user.totp_secret).verify(code, for_time=now, valid_window=1)
+    if len(code) != 6:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    current = int(now.timestamp()) // totp.interval
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False
+            user.totp_last_step = step
+            return True
+    return False
 
 
 class RateLimiter:
-    """At most `limit` login attempts per key (client address) in a sliding window, in this process."""
+    """At most `limit` failed logins per key (client address) in a sliding window, in this process.
+
+    The per-account lockout in the database is the lock that holds across processes; this one slows
+    a single client trying many accounts.
+    """
 
     def __init__(self, limit: int = 20, window: float = 300.0) -> None:
         self.limit = limit
@@ -151,17 +166,21 @@ class RateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def _recent(self, key: str, now: float) -> deque[float]:
+        hits = self._hits.setdefault(key, deque())
+        while hits and now - hits[0] > self.window:
+            hits.popleft()
+        return hits
+
     def allow(self, key: str) -> bool:
-        """Record an attempt; False if this key has used up its attempts."""
-        now = time.monotonic()
+        """Whether this key may try again now."""
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and now - hits[0] > self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
+            return len(self._recent(key, time.monotonic())) < self.limit
+
+    def failed(self, key: str) -> None:
+        """Count a failed attempt."""
+        with self._lock:
+            self._recent(key, time.monotonic()).append(time.monotonic())
 
 
 @dataclass

@@ -81,28 +81,28 @@ UPDATES: dict[str, Canned] = {
             "stage",
             t("The review has reached a new stage"),
             N_(
-                "An update about the review: it has now reached this stage: {stage}. Write to us if you have any questions."  # noqa: E501
+                "An update about the review: it has now reached this stage: {stage}. Write to us if you have any questions."
             ),
         ),
         Canned(
             "still_working",
             t("Still working, no news yet"),
             N_(
-                "An update about the review: it is still going on. Reviews often take a year or more. We will keep you updated. Write to us if you have any questions."  # noqa: E501
+                "An update about the review: it is still going on. Reviews often take a year or more. We will keep you updated. Write to us if you have any questions."
             ),
         ),
         Canned(
             "meeting",
             t("The chair would like to meet"),
             N_(
-                "An update about the review: the chair would like to meet you, if you wish. Write to us to choose a time, or say if you would prefer not to."  # noqa: E501
+                "An update about the review: the chair would like to meet you, if you wish. Write to us to choose a time, or say if you would prefer not to."
             ),
         ),
         Canned(
             "draft_ready",
             t("The draft report is ready to read"),
             N_(
-                "An update about the review: the draft report is ready for you to read in private, if you wish. Write to us and we will arrange it with you."  # noqa: E501
+                "An update about the review: the draft report is ready for you to read in private, if you wish. Write to us and we will arrange it with you."
             ),
         ),
     )

@@ -30,10 +30,26 @@ PREFERENCE_KEYS = tuple(
 )
 
 
+# How staff read a relationship (the family's options are written in the first person).
+RELATIONSHIPS = {
+    "parent": t("Parent"),
+    "child": t("Child"),
+    "partner": t("Partner"),
+    "sibling": t("Brother or sister"),
+    "relative": t("Other relative"),
+    "friend": t("Friend"),
+    "colleague": t("Colleague"),
+    "neighbour": t("Neighbour"),
+    "other": t("Someone else close to them"),
+}
+
+
 def answer_text(key: str, value: Any) -> str:
     """An answer as the staff read it: option labels (English source text), free text as written."""
     if value is None or value == form.SKIPPED:
         return t("(skipped)") if value == form.SKIPPED else ""
+    if key == "relationship" and value in RELATIONSHIPS:
+        return RELATIONSHIPS[value]
     question = form.BY_KEY.get(key)
     labels = {o.value: o.label for o in question.options} if question else {}
     values = value if isinstance(value, list) else [value]

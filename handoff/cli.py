@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from bot.settings import get_settings
 
 
-def add_staff_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_staff_commands(sub: argparse._SubParsersAction) -> None:
     """Register `dhrbot user ...`."""
     user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create a staff account (prints a one-time password and TOTP secret)")
@@ -29,7 +30,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
             account = create_user(s, email=args.email, name=args.name, role=args.role, organisation=args.organisation)
             uri = provisioning_uri(account.user)
     except StaffError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"Staff account {account.user.email} ({account.user.role}) created. Shown once, pass it on safely:")
     print(f"  one-time password: {account.password}")

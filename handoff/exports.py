@@ -63,6 +63,14 @@ def _font_path(name: str) -> Path | None:
     return next((d / name for d in FONT_DIRS if (d / name).exists()), None)
 
 
+def _can_shape() -> bool:
+    try:
+        import uharfbuzz  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def case_pdf(session: Session, case: Case) -> bytes:
     """A summary for the overview report, in a Unicode font."""
     pdf = FPDF()
@@ -77,6 +85,9 @@ def case_pdf(session: Session, case: Case) -> bytes:
             pdf.add_font(f"fb{i}", fname=str(path))
             fallbacks.append(f"fb{i}")
     pdf.set_fallback_fonts(fallbacks)
+    if _can_shape():
+        # Arabic-script languages need joining and right-to-left order; Indic scripts need conjuncts.
+        pdf.set_text_shaping(True)
     pdf.add_page()
     pdf.set_font("main", size=16)
     pdf.multi_cell(

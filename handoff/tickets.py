@@ -81,6 +81,8 @@ def reply(session: Session, ticket: Ticket, staff: StaffUser, text: str, now: da
         raise TicketError("the reply is empty")
     now = now or utcnow()
     contact = _contact(session, ticket)
+    if contact.stopped:
+        raise TicketError("this person sent STOP: no messages can be sent until they write again")
     recent = contact.last_inbound_at is not None and now - contact.last_inbound_at <= RECENTLY_ACTIVE
     message = enqueue(session, contact, text, author="advocate", staff_id=staff.id, prompted=recent)
     if message is None:
@@ -250,9 +252,10 @@ def hours_for(session: Session, ticket: Ticket) -> WorkingHours:
 def reply_expectation(
     session: Session, ticket: Ticket, now: datetime | None = None, helplines: Helplines | None = None
 ) -> str:
-    """Family-facing: honestly when a person will reply, with emergency numbers outside working hours.
+    """Family-facing: honestly when a person will reply; outside working hours, who to call meanwhile.
 
-    Call it inside `use_language(contact.language)`, right after opening the ticket.
+    Call it inside `use_language(contact.language)`, right after opening the ticket. It does not repeat
+    the emergency number: the caller already says "If you are in danger, call 999".
     """
     now = now or utcnow()
     hours = hours_for(session, ticket)
@@ -260,22 +263,21 @@ def reply_expectation(
         return _("Someone from our team is working now and will reply as soon as they can.")
     contact = _contact(session, ticket)
     opening = hours.next_opening(now)
-    lines = []
     if opening is None:
-        lines.append(_("Our team is not working right now. Someone will reply as soon as they can."))
+        lines = [_("Our team is not working right now. Someone will reply as soon as they can.")]
     else:
         locale = BY_CODE[current_language()].locale
         local = opening.astimezone(ZoneInfo(contact.timezone or DEFAULT_TIMEZONE))
-        lines.append(
+        lines = [
             _("Our team is not working right now. Someone will reply on {day}, after {time}.").format(
                 day=format_date(local.date(), format="full", locale=locale),
                 time=isolate(format_time(local.time(), format="short", locale=locale)),
             )
-        )
+        ]
     if helplines is not None:
-        lines.append(_("If you are in danger, call {number}.").format(number=isolate(helplines.emergency.number)))
         topic = "self_harm" if ticket.reason == "self_harm_risk" else "safety"
-        lines += ["• " + h.render() for h in helplines.for_topic(topic)]
-    else:
-        lines.append(_("If you are in danger, call {number}.").format(number=isolate("999")))
+        around_the_clock = helplines.for_topic(topic) or helplines.for_topic("distress")
+        if around_the_clock:
+            lines.append(_("While you wait, you can talk to someone now:"))
+            lines += ["• " + h.render() for h in around_the_clock]
     return "\n".join(lines)

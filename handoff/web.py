@@ -165,7 +165,8 @@ def current_user(request: Request) -> StaffUser:
         user = s.get(StaffUser, session.user_id)
         if user is None or not user.active or fingerprint(user) != session.fingerprint:
             raise LoginRequired
-    if request.url.path.rstrip("/").split("/")[-1] != "events":  # the live feed is not activity
+    # The live feed and the refreshes it triggers are not activity: a page left open still times out.
+    if request.url.path.rstrip("/").split("/")[-1] != "events" and not request.query_params.get("fragment"):
         session.seen = time.time()
         request.state.staff_cookie = session
     return user
@@ -307,6 +308,7 @@ def _add_login_routes(app: FastAPI) -> None:
                 new = config.codec.new()
                 new.user_id, new.fingerprint = user.id, fingerprint(user)
         if user is None:
+            config.limiter.failed(client)
             # One message for every failure, so nobody learns which emails have accounts.
             return render(
                 request,
@@ -344,6 +346,7 @@ def _ticket_rows(s: Session, found: list[Ticket]) -> list[dict[str, Any]]:
                 "case": case.reference if case else t("not linked to a case"),
                 "language": BY_CODE[contact.language].english_name if contact and contact.language in BY_CODE else "?",
                 "holder": holder.display_name if holder else "",
+                "last_inbound": contact.last_inbound_at if contact else None,
                 "routed": routed.display_name if routed else t("organisation queue"),
             }
         )
@@ -430,7 +433,7 @@ def _add_inbox_routes(app: FastAPI) -> None:
         with _db(request) as s:
             me = s.get(StaffUser, user.id)
             assert me is not None
-            ticket = visible_ticket(s, me, ticket_id)
+            ticket = visible_ticket(s, me, ticket_id, lock=True)
             op(s, ticket, me)
         return redirect(request, f"/tickets/{ticket_id}")
 
@@ -501,7 +504,16 @@ def _add_inbox_routes(app: FastAPI) -> None:
                     ticket_filter(user)
                 )
                 count, latest, top = s.execute(visible).one()
-                state: list[Any] = [count, str(latest), top]
+                # A family message to an open ticket changes the inbox too (its "last message" time).
+                open_contacts = select(Ticket.contact_id).where(
+                    ticket_filter(user), Ticket.status.in_(("waiting", "active"))
+                )
+                newest = s.scalar(
+                    select(func.max(ChatMessage.id)).where(
+                        ChatMessage.contact_id.in_(open_contacts), ChatMessage.direction == "in"
+                    )
+                )
+                state: list[Any] = [count, str(latest), top, newest]
                 if ticket is not None:
                     found = visible_ticket(s, user, ticket)
                     last = s.scalar(select(func.max(ChatMessage.id)).where(ChatMessage.contact_id == found.contact_id))
@@ -627,6 +639,17 @@ def _add_chair_routes(app: FastAPI) -> None:
 
 
 # ---------------------------------------------------------------------------------------- administration
+def _staff_by_email(s: Session, email: str, role: str) -> StaffUser | None:
+    if not email:
+        return None
+    user = s.scalars(
+        select(StaffUser).where(StaffUser.email == email.strip().lower(), StaffUser.active.is_(True))
+    ).first()
+    if user is None or user.role != role:
+        raise AdminError(t("{email} is not an active {role} account").format(email=email, role=role))
+    return user
+
+
 def _add_admin_routes(app: FastAPI) -> None:
     @app.get("/admin", response_class=HTMLResponse)
     def admin(request: Request, user: Administrator) -> Response:
@@ -662,6 +685,44 @@ def _add_admin_routes(app: FastAPI) -> None:
             audit(s, user, "create", "case", case.id, case_id=case.id)
         return redirect(request, "/admin")
 
+    @app.post("/admin/cases/{case_id}/assign", dependencies=[Csrf])
+    def admin_assign(
+        request: Request,
+        user: Administrator,
+        case_id: int,
+        chair: Annotated[str, Form()] = "",
+        lead: Annotated[str, Form()] = "",
+        deputy: Annotated[str, Form()] = "",
+    ) -> Response:
+        """Change who chairs a case and who its lead and deputy advocates are (empty: no one)."""
+        with _db(request) as s:
+            case = s.get(Case, case_id)
+            if case is None:
+                raise NotFound
+            people = {
+                key: _staff_by_email(s, email, role)
+                for key, email, role in (
+                    ("chair", chair, "chair"),
+                    ("lead", lead, "advocate"),
+                    ("deputy", deputy, "advocate"),
+                )
+            }
+            case.chair_id = people["chair"].id if people["chair"] else None
+            case.lead_advocate_id = people["lead"].id if people["lead"] else None
+            case.deputy_advocate_id = people["deputy"].id if people["deputy"] else None
+            if people["lead"] is not None:
+                case.organisation_id = people["lead"].organisation_id
+            audit(
+                s,
+                user,
+                "assign",
+                "case",
+                case.id,
+                case_id=case.id,
+                detail=f"chair {case.chair_id}, lead {case.lead_advocate_id}, deputy {case.deputy_advocate_id}",
+            )
+        return redirect(request, "/admin")
+
     @app.post("/admin/cases/{case_id}/invite", dependencies=[Csrf])
     def admin_invite(
         request: Request, user: Administrator, case_id: int, note: Annotated[str, Form()] = ""
@@ -675,6 +736,32 @@ def _add_admin_routes(app: FastAPI) -> None:
             audit(s, user, "invite", "case", case.id, case_id=case.id)
             text = invitation_text(code, _config(request).service.settings.telegram_bot_username)
         return render(request, "invitation.html", {"user": user, "case": case, "text": text})
+
+    @app.post("/admin/users/{user_id}/unlock", dependencies=[Csrf])
+    def admin_unlock(request: Request, user: Administrator, user_id: int) -> Response:
+        """Lift a lockout after repeated failed logins."""
+        with _db(request) as s:
+            target = s.get(StaffUser, user_id)
+            if target is None:
+                raise NotFound
+            target.locked_until, target.failed_logins = None, 0
+            audit(s, user, "unlock", "staff_user", target.id)
+        return redirect(request, "/admin")
+
+    @app.post("/admin/users/{user_id}/active", dependencies=[Csrf])
+    def admin_set_active(
+        request: Request, user: Administrator, user_id: int, active: Annotated[str, Form()]
+    ) -> Response:
+        """Switch an account off (it can no longer log in; its sessions end) or on again."""
+        with _db(request) as s:
+            target = s.get(StaffUser, user_id)
+            if target is None:
+                raise NotFound
+            if target.id == user.id:
+                raise AdminError(t("You cannot switch off your own account."))
+            target.active = active == "yes"
+            audit(s, user, "status", "staff_user", target.id, detail="active" if target.active else "switched off")
+        return redirect(request, "/admin")
 
     @app.get("/admin/audit", response_class=HTMLResponse)
     def audit_log(request: Request, user: Administrator, page: int = 1) -> Response:

@@ -26,6 +26,7 @@ from bot.i18n import BY_CODE, LANGUAGES, _, format_day, isolate, resolve_languag
 from bot.nlu.base import NLU, Parse
 from bot.storage.models import Case, Contact, ContributionVersion, Invitation, StaffUser, utcnow
 from handoff.queue import open_ticket
+from handoff.tickets import reply_expectation
 
 MAX_CODE_ATTEMPTS = 5
 MAX_MISUNDERSTOOD = 3
@@ -170,9 +171,11 @@ class Conversation:
         if lang is None:
             detected = t.nlu.parse(t.text).language if t.text else None
             lang = detected if detected in BY_CODE else "en"
+        ticket = open_ticket(t.session, c, reason=intent, urgent=True)
         with use_language(lang):
             t.say(topics.emergency(t.helplines, intent))
-        open_ticket(t.session, c, reason=intent, urgent=True)
+            # Honest about when a person will answer (the helplines were just shown).
+            t.say(reply_expectation(t.session, ticket, t.inbound.received_at))
 
     # ------------------------------------------------------------------ codes
     def _codes(self) -> bool:
@@ -280,6 +283,7 @@ class Conversation:
                     "Thank you. I have asked someone from our team to contact you. They will reply here, at the times you said are safe."
                 )
             )
+        t.say(reply_expectation(t.session, ticket, t.inbound.received_at, helplines=t.helplines))
         t.say(_("If you are in danger, call {number}.").format(number=isolate(t.helplines.emergency.number)))
 
     # ------------------------------------------------------------------ first contact

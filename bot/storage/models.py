@@ -101,6 +101,7 @@ class StaffUser(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a TOTP code is accepted once only
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -208,7 +209,7 @@ class Message(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     provider_message_id: Mapped[str | None] = mapped_column(String(100))  # inbound id from provider
-    provider_id: Mapped[str | None] = mapped_column(String(100))  # id the provider gave our send
+    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)  # id the provider gave our send
     media: Mapped[list[dict[str, Any]] | None] = mapped_column(EncryptedJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -246,6 +247,8 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_queue", "status", "priority", "opened_on"),  # advocate inbox ordering
+        Index("ix_tickets_assignee", "assignee_id", "status"),  # inbox folder "Mine": tickets I hold
+        Index("ix_tickets_routed", "routed_to_id", "status"),  # inbox folder "Mine": routed to me
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)

@@ -16,6 +16,7 @@ from bot.channels import channels_router
 from bot.dialogue.messages import Inbound
 from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, use_language
 from bot.service import Service
+from handoff.web import staff_app
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 CHAT_COOKIE = "dhr_chat"
@@ -28,7 +29,7 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="dhrbot", docs_url=None, redoc_url=None)
     app.state.service = service
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    app.mount("/staff", __import__("handoff.web", fromlist=["staff_app"]).staff_app(service))  # the staff app
+    app.mount("/staff", staff_app(service))
     app.include_router(channels_router(service))
 
     @app.get("/healthz")
