@@ -51,3 +51,18 @@ class Sender(Protocol):
 def reply_from_row(body: str, choices: list[dict[str, str]] | None) -> Outbound:
     """The stored outbox row as a reply again (its choices become buttons or numbered options)."""
     return Outbound(text=body, choices=tuple(Choice(c["value"], c["label"]) for c in choices or ()))
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Text cut into parts a provider accepts, at paragraph, line or word boundaries where possible."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit  # one very long word: cut it
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    parts.append(rest)
+    return [p for p in parts if p] or [""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 
 from bot.settings import get_settings
@@ -30,6 +31,9 @@ def cmd_set_webhook(args: argparse.Namespace) -> int:
     if not settings.telegram_bot_token or not settings.telegram_webhook_secret:
         print("set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first", file=sys.stderr)
         return 1
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", settings.telegram_webhook_secret):
+        print("TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and - (1 to 256 characters)", file=sys.stderr)
+        return 1
     if not settings.public_base_url.startswith("https://"):
         print("warning: Telegram only posts to https:// webhooks; PUBLIC_BASE_URL is not one", file=sys.stderr)
     ok = asyncio.run(set_webhook(settings))
@@ -39,6 +43,7 @@ def cmd_set_webhook(args: argparse.Namespace) -> int:
 
 def cmd_poll(args: argparse.Namespace) -> int:
     """Long-poll Telegram (this removes any webhook) and run a dispatcher alongside."""
+    from bot.channels.delivery import stale_tap
     from bot.channels.telegram import build_application
     from bot.channels.worker import start_dispatcher_thread
     from bot.dialogue.messages import Inbound
@@ -55,7 +60,9 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
     thread, stop = start_dispatcher_thread(service)
     try:
-        build_application(settings, on_inbound, polling=True).run_polling(allowed_updates=["message", "callback_query"])
+        db = service.db
+        app = build_application(settings, on_inbound, polling=True, tap_check=lambda pid: stale_tap(db, pid))
+        app.run_polling(allowed_updates=["message", "callback_query"])
     finally:
         stop.set()
         thread.join(timeout=10)

@@ -1,4 +1,4 @@
-"""Delivery receipts from a provider, recorded on the outbound message by the provider's id for it."""
+"""What the provider tells us about messages we sent: delivery receipts, and taps on old buttons."""
 
 from __future__ import annotations
 
@@ -31,3 +31,21 @@ def record_delivery_status(db: Database, provider_id: str, status: str, error_co
         elif status in ("delivered", "read") and _RANK.get(message.status, -1) in range(1, _RANK[status]):
             message.status = status
         return True
+
+
+def stale_tap(db: Database, provider_id: str) -> tuple[bool, str | None]:
+    """Whether a tapped keyboard is out of date (the person wrote, or newer buttons came, since)."""
+    with db.session() as s:
+        tapped = s.execute(
+            select(Message.id, Message.contact_id).where(Message.provider_id == provider_id, Message.direction == "out")
+        ).first()
+        if tapped is None:
+            return False, None  # not one of ours that we know of: let the dialogue judge the number
+        contact = s.get(Contact, tapped.contact_id)
+        newer = s.execute(
+            select(Message.direction, Message.choices)
+            .where(Message.contact_id == tapped.contact_id, Message.id > tapped.id)
+            .limit(50)
+        ).all()
+        stale = any(row.direction == "in" or row.choices for row in newer)
+        return stale, contact.language if contact else None

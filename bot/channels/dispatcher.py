@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from bot.channels.base import Delivery, RecipientBlocked, Sender, SendError, reply_from_row
 from bot.channels.policy import next_safe_moment, outside_whatsapp_window
@@ -45,6 +45,14 @@ class DispatchConfig:
     whatsapp_template_sid: str = ""
 
 
+_NEW_WORK = threading.Event()
+
+
+def nudge() -> None:
+    """Wake this process's dispatchers: a turn just queued replies."""
+    _NEW_WORK.set()
+
+
 def discreet_notice() -> str:
     """The neutral words sent instead of the content when others may see the person's phone."""
     return _("You have a new message. Reply to read it.")
@@ -76,7 +84,10 @@ class Dispatcher:
                 log.exception("dispatcher cycle failed; retrying")
                 done = 0
             if not done:
-                stop.wait(self.config.idle_sleep)
+                # Sleep until a webhook in this process queues replies, or the idle interval passes
+                # (replies queued by other processes, held messages coming due).
+                _NEW_WORK.wait(self.config.idle_sleep)
+                _NEW_WORK.clear()
 
     def run_once(self) -> int:
         """Release answered holds, claim a batch of due messages and process each; returns how many."""
@@ -88,7 +99,10 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ claiming
     def claim(self) -> list[int]:
-        """Atomically take due messages (and ones whose dispatcher died) for this dispatcher."""
+        """Atomically take the due messages of a few people (and any whose dispatcher died).
+
+        All of one person's due messages are taken together, and none while another of theirs is being
+        sent, so a turn's replies arrive in the order they were written."""
         if not self.senders:
             return []
         now = self.clock()
@@ -100,16 +114,28 @@ class Dispatcher:
                 and_(Message.status == "sending", Message.claimed_until < now),
             ),
         )
-        candidates = (
-            select(Message.id).where(due).order_by(Message.next_attempt_at, Message.id).limit(self.config.batch)
+        in_flight = aliased(Message)
+        people = (
+            select(Contact.id)
+            .where(
+                Contact.id.in_(select(Message.contact_id).where(due)),
+                ~exists().where(
+                    in_flight.contact_id == Contact.id,
+                    in_flight.status == "sending",
+                    in_flight.claimed_until >= now,
+                ),
+            )
+            .order_by(Contact.id)
+            .limit(self.config.batch)
         )
         if self.db.is_postgres:
-            # Rows another dispatcher is claiming right now are skipped, not waited for.
-            candidates = candidates.with_for_update(skip_locked=True)
-        # One conditional UPDATE: a row is ours only if it was still due when we wrote to it.
+            # People another dispatcher is claiming (or whose turn is being answered) are skipped,
+            # not waited for; the row locks last until this claim commits.
+            people = people.with_for_update(skip_locked=True)
+        # One conditional UPDATE: a message is ours only if it was still due when we wrote to it.
         stmt = (
             update(Message)
-            .where(Message.id.in_(candidates.scalar_subquery()), due)
+            .where(Message.contact_id.in_(people.scalar_subquery()), due)
             .values(status="sending", claimed_until=now + self.config.lease, attempts=Message.attempts + 1)
             .returning(Message.id)
             .execution_options(synchronize_session=False)
@@ -172,7 +198,7 @@ class Dispatcher:
             if address is None:
                 _finish(message, "failed", "no address to send to")
                 return None
-            if contact.stopped and not _answers_latest_message(message, contact):
+            if contact.stopped and not _answers_latest_message(s, message):
                 _finish(message, "suppressed", "the person opted out")
                 message.attempts -= 1
                 return None
@@ -253,6 +279,17 @@ class Dispatcher:
                 assert contact is not None
                 contact.stopped = True  # nothing more goes to them until they write again
                 _finish(message, "failed", detail)
+                s.execute(
+                    update(Message)
+                    .where(
+                        Message.contact_id == contact.id,
+                        Message.direction == "out",
+                        Message.id != message.id,
+                        Message.status.in_(("queued", "held", "awaiting_reply", "sending")),
+                    )
+                    .values(status="suppressed", last_error="the person opted out at the provider")
+                    .execution_options(synchronize_session=False)
+                )
                 log.info("contact %s opted out at the provider; stopped", contact.id)
             elif isinstance(exc, WindowClosed):
                 _finish(message, "awaiting_reply", detail)
@@ -278,9 +315,14 @@ def _finish(message: Message, status: str, error: str | None) -> None:
     message.last_error = error
 
 
-def _answers_latest_message(message: Message, contact: Contact) -> bool:
+def _answers_latest_message(s: Session, message: Message) -> bool:
     """A reply to the message the person just sent (such as the STOP confirmation) still goes."""
-    return bool(message.prompted and contact.last_inbound_at and message.created_at >= contact.last_inbound_at)
+    if not message.prompted:
+        return False
+    latest_in = s.scalar(
+        select(func.max(Message.id)).where(Message.contact_id == message.contact_id, Message.direction == "in")
+    )
+    return latest_in is not None and message.id > latest_in
 
 
 def _answers(s: Session, contact: Contact) -> dict[str, object] | None:

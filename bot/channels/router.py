@@ -16,7 +16,8 @@ from telegram.ext import Application
 
 from bot.channels import telegram as tg
 from bot.channels import twilio_channel as tw
-from bot.channels.delivery import record_delivery_status
+from bot.channels.delivery import record_delivery_status, stale_tap
+from bot.channels.dispatcher import nudge
 from bot.dialogue.messages import Inbound
 from bot.service import Service
 
@@ -38,7 +39,8 @@ class _LazyTelegram:
         if self.app is None:
             async with self._lock:
                 if self.app is None:
-                    app = tg.build_application(self.service.settings)
+                    db = self.service.db
+                    app = tg.build_application(self.service.settings, tap_check=lambda pid: stale_tap(db, pid))
                     await app.initialize()
                     self.app = app
         return self.app
@@ -80,10 +82,11 @@ def channels_router(service: Service) -> APIRouter:
         app = await telegram.get()
         try:
             update = Update.de_json(data, app.bot)
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):
             return Response("not a Telegram update", status_code=400)
         for inbound in await tg.collect_inbound(app, update):
             await run_in_threadpool(service.engine.handle, inbound)
+            nudge()
         return Response(status_code=200)
 
     async def signed_form(request: Request) -> dict[str, str] | None:
@@ -107,10 +110,14 @@ def channels_router(service: Service) -> APIRouter:
         bare = tw.inbound_from_form(params)
         if not bare.provider_message_id or not bare.address:
             return Response("MessageSid and From are required", status_code=400)
-        if not await run_in_threadpool(service.engine.is_duplicate, bare):
-            refs = tw.media_refs(params)
-            media = await tw.fetch_media(settings, refs) if refs else ()
+        refs = tw.media_refs(params)
+        if not refs:
+            # The engine itself ignores a MessageSid it has already stored (Twilio retried).
+            await run_in_threadpool(service.engine.handle, bare)
+        elif not await run_in_threadpool(service.engine.is_duplicate, bare):  # don't fetch media twice
+            media = await tw.fetch_media(settings, refs)
             await run_in_threadpool(service.engine.handle, tw.inbound_from_form(params, media))
+        nudge()
         return Response(tw.EMPTY_TWIML, media_type="text/xml")
 
     @router.post("/twilio/status")

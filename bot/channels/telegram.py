@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from datetime import timedelta
 
 from telegram import Audio, Bot, Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update, Voice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.base import Delivery, RecipientBlocked, SendError
+from bot.channels.base import Delivery, RecipientBlocked, SendError, split_text
 from bot.dialogue.messages import Inbound, Media
+from bot.i18n import _, use_language
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
+MAX_TEXT = 4096  # the Bot API's limit for one message
 MAX_MEDIA_BYTES = 20 * 1024 * 1024  # the Bot API's own download limit
 
 # A webhook request collects the messages its update carried here, and hands them to the engine
@@ -25,6 +30,8 @@ MAX_MEDIA_BYTES = 20 * 1024 * 1024  # the Bot API's own download limit
 _COLLECTED: ContextVar[list[Inbound] | None] = ContextVar("telegram_collected", default=None)
 
 OnInbound = Callable[[Inbound], Awaitable[None]]
+# "<chat id>:<message id>" of the message whose button was tapped -> (is it out of date, person's language)
+TapCheck = Callable[[str], tuple[bool, str | None]]
 
 
 def api_urls(settings: Settings) -> tuple[str, str]:
@@ -33,7 +40,13 @@ def api_urls(settings: Settings) -> tuple[str, str]:
     return f"{base}/bot", f"{base}/file/bot"
 
 
-def build_application(settings: Settings, on_inbound: OnInbound | None = None, *, polling: bool = False) -> Application:
+def build_application(
+    settings: Settings,
+    on_inbound: OnInbound | None = None,
+    *,
+    polling: bool = False,
+    tap_check: TapCheck | None = None,
+) -> Application:
     """The library's Application with our handlers; webhook mode has no updater of its own."""
     base_url, file_url = api_urls(settings)
     builder: ApplicationBuilder = Application.builder().token(settings.telegram_bot_token).base_url(base_url)
@@ -42,6 +55,7 @@ def build_application(settings: Settings, on_inbound: OnInbound | None = None, *
         builder = builder.updater(None)
     app = builder.build()
     app.bot_data["on_inbound"] = on_inbound
+    app.bot_data["tap_check"] = tap_check
     private = filters.ChatType.PRIVATE  # never talk in groups: others would read the conversation
     app.add_handler(MessageHandler(private & filters.UpdateType.MESSAGE, on_message))
     app.add_handler(CallbackQueryHandler(on_callback))
@@ -76,10 +90,21 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     if query is None:
         return
-    await query.answer()
     chat = update.effective_chat
     if chat is None or chat.type != "private" or not query.data:
+        await query.answer()
         return
+    check: TapCheck | None = context.bot_data.get("tap_check")
+    if check is not None and query.message is not None:
+        # A number means an option of the question being asked now: a tap on an older keyboard would
+        # answer the wrong question (say, consent to share), so it is refused with a short notice.
+        stale, language = await asyncio.to_thread(check, f"{chat.id}:{query.message.message_id}")
+        if stale:
+            with use_language(language):
+                notice = _("Those buttons belong to an earlier message. Please use the newest ones.")
+            await query.answer(notice)
+            return
+    await query.answer()
     inbound = Inbound(
         channel=CHANNEL,
         address=str(chat.id),
@@ -158,14 +183,17 @@ class TelegramSender:
 
     async def _send(self, delivery: Delivery) -> str:
         try:
-            sent = await self._bot.send_message(
-                chat_id=int(delivery.address), text=delivery.reply.text, reply_markup=keyboard(delivery)
-            )
+            parts = split_text(delivery.reply.text, MAX_TEXT)
+            for n, part in enumerate(parts, start=1):  # the buttons go with the last part
+                markup = keyboard(delivery) if n == len(parts) else None
+                sent = await self._bot.send_message(chat_id=int(delivery.address), text=part, reply_markup=markup)
         except Forbidden as exc:  # "bot was blocked by the user", "user is deactivated"
             raise RecipientBlocked(f"telegram 403: {exc.message}") from exc
         except RetryAfter as exc:
-            retry = exc.retry_after
-            seconds = retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)
+            with warnings.catch_warnings():  # an int now, a timedelta in a later major version
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                retry = exc.retry_after
+            seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
             raise SendError(f"telegram flood control: {exc.message}", temporary=True, retry_after=seconds) from exc
         except BadRequest as exc:  # a subclass of NetworkError, but never worth retrying
             raise SendError(f"telegram 400: {exc.message}", temporary=False) from exc

@@ -12,7 +12,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.base import Delivery, RecipientBlocked, SendError
+from bot.channels.base import Delivery, RecipientBlocked, SendError, split_text
 from bot.dialogue.messages import Inbound, Media
 from bot.settings import Settings
 
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 WHATSAPP_PREFIX = "whatsapp:"
 MAX_MEDIA = 10  # Twilio sends at most 10 media items with one message
 MAX_MEDIA_BYTES = 16 * 1024 * 1024
+MAX_BODY = 1600  # Twilio refuses longer message bodies (error 21617)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 # Twilio error codes with a meaning for us (https://www.twilio.com/docs/api/errors).
@@ -144,11 +145,15 @@ class TwilioSender:
         if whatsapp:
             sender = sender if sender.startswith(WHATSAPP_PREFIX) else WHATSAPP_PREFIX + sender
             to = WHATSAPP_PREFIX + to
-        kwargs: dict[str, str] = {"to": to, "from_": sender, "status_callback": self.status_callback}
+        base: dict[str, str] = {"to": to, "from_": sender, "status_callback": self.status_callback}
         if delivery.template_sid:
-            kwargs["content_sid"] = delivery.template_sid
-        else:
-            kwargs["body"] = delivery.reply.as_plain_text()
+            return self._create(base | {"content_sid": delivery.template_sid})
+        sid = ""
+        for part in split_text(delivery.reply.as_plain_text(), MAX_BODY):
+            sid = self._create(base | {"body": part})
+        return sid  # a long reply goes in parts: the last part's id stands for the message
+
+    def _create(self, kwargs: dict[str, str]) -> str:
         try:
             message = self.client.messages.create(**kwargs)
         except TwilioRestException as exc:

@@ -6,7 +6,7 @@ import logging
 import signal
 import threading
 
-from bot.channels.dispatcher import Dispatcher, build_senders
+from bot.channels.dispatcher import Dispatcher, build_senders, nudge
 from bot.service import Service
 
 log = logging.getLogger(__name__)
@@ -16,6 +16,7 @@ def _run(service: Service, stop: threading.Event) -> None:
     senders = build_senders(service)  # per thread: the Telegram sender owns an event loop
     if not senders:
         log.info("no messaging channel is configured: the dispatcher has nothing to send")
+        return
     try:
         Dispatcher(service, senders).run_forever(stop)
     finally:
@@ -23,23 +24,49 @@ def _run(service: Service, stop: threading.Event) -> None:
             sender.close()
 
 
-def start_dispatcher_thread(service: Service) -> tuple[threading.Thread, threading.Event]:
-    """A dispatcher running in the background of this process; set the event to stop it."""
+# Sends wait on the provider's network round trip, so a few dispatchers share the work in each process
+# (each claims its own messages; claims never overlap).
+DISPATCHERS_PER_PROCESS = 4
+
+
+class Dispatchers:
+    """Dispatcher threads running in the background of this process."""
+
+    def __init__(self, threads: list[threading.Thread]) -> None:
+        self.threads = threads
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for every dispatcher to finish its current message."""
+        for thread in self.threads:
+            thread.join(timeout)
+
+
+def start_dispatcher_thread(
+    service: Service, count: int = DISPATCHERS_PER_PROCESS
+) -> tuple[Dispatchers, threading.Event]:
+    """Dispatchers running in the background of this process; set the event to stop them."""
     stop = threading.Event()
-    thread = threading.Thread(target=_run, args=(service, stop), name="dhrbot-dispatcher", daemon=True)
-    thread.start()
-    return thread, stop
+    threads = [
+        threading.Thread(target=_run, args=(service, stop), name=f"dhrbot-dispatcher-{n}", daemon=True)
+        for n in range(count)
+    ]
+    for thread in threads:
+        thread.start()
+    return Dispatchers(threads), stop
 
 
-def run_worker(service: Service) -> None:
+def run_worker(service: Service, count: int = DISPATCHERS_PER_PROCESS) -> None:
     """Dispatch until SIGTERM or Ctrl-C; run several of these against PostgreSQL to share the work."""
-    stop = threading.Event()
+    pool, stop = start_dispatcher_thread(service, count)
 
     def _stop(signum: int, _frame: object) -> None:
-        log.info("signal %s: finishing the current message, then stopping", signum)
+        log.info("signal %s: finishing the current messages, then stopping", signum)
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    log.info("dispatcher started")
-    _run(service, stop)
+    log.info("%s dispatchers started", count)
+    while not stop.wait(1.0):
+        pass
+    nudge()  # wake sleeping dispatchers so they see the stop
+    pool.join(timeout=30)

@@ -81,16 +81,22 @@ def client(channel_service: Service) -> Iterator[TestClient]:
 
 
 class Clock:
-    """A clock the test moves by hand."""
+    """Real time, moved forward by hand, or frozen at a moment."""
 
-    def __init__(self, now: datetime | None = None) -> None:
-        self.now = now or utcnow()
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+        self.frozen: datetime | None = None
 
     def __call__(self) -> datetime:
-        return self.now
+        return self.frozen if self.frozen is not None else utcnow() + self.offset
 
     def advance(self, **kw: float) -> None:
-        self.now += timedelta(**kw)
+        if self.frozen is not None:
+            self.frozen += timedelta(**kw)
+        self.offset += timedelta(**kw)
+
+    def freeze(self, moment: datetime) -> None:
+        self.frozen = moment
 
 
 @pytest.fixture
@@ -116,7 +122,15 @@ def make_dispatcher(channel_service: Service, clock: Clock) -> Iterator[Any]:
 
 
 # ---------------------------------------------------------------------- provider requests
-def twilio_post(client: TestClient, form: dict[str, str], path: str = "/webhooks/twilio", *, token: str = TW_TOKEN, sign: bool = True, signature: str | None = None) -> Any:
+def twilio_post(
+    client: TestClient,
+    form: dict[str, str],
+    path: str = "/webhooks/twilio",
+    *,
+    token: str = TW_TOKEN,
+    sign: bool = True,
+    signature: str | None = None,
+) -> Any:
     """POST a form the way Twilio does, signed with the real RequestValidator algorithm."""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if sign:
@@ -127,7 +141,9 @@ def twilio_post(client: TestClient, form: dict[str, str], path: str = "/webhooks
 _sid = iter(range(1, 10**9))
 
 
-def sms(text: str, frm: str = "+447700900123", *, whatsapp: bool = False, sid: str | None = None, **extra: str) -> dict[str, str]:
+def sms(
+    text: str, frm: str = "+447700900123", *, whatsapp: bool = False, sid: str | None = None, **extra: str
+) -> dict[str, str]:
     """A Twilio messaging webhook form."""
     prefix = "whatsapp:" if whatsapp else ""
     form = {
@@ -148,7 +164,9 @@ def sms(text: str, frm: str = "+447700900123", *, whatsapp: bool = False, sid: s
 _update = iter(range(10_000, 10**9))
 
 
-def tg_message(text: str, chat_id: int = 777001, *, update_id: int | None = None, language: str = "en", **extra: Any) -> dict[str, Any]:
+def tg_message(
+    text: str, chat_id: int = 777001, *, update_id: int | None = None, language: str = "en", **extra: Any
+) -> dict[str, Any]:
     """A Telegram update carrying a private message, as the Bot API posts it."""
     uid = update_id or next(_update)
     user = {"id": chat_id, "is_bot": False, "first_name": "Sam", "language_code": language}
@@ -166,7 +184,9 @@ def tg_message(text: str, chat_id: int = 777001, *, update_id: int | None = None
     return {"update_id": uid, "message": message}
 
 
-def tg_callback(data: str, chat_id: int = 777001, *, update_id: int | None = None) -> dict[str, Any]:
+def tg_callback(
+    data: str, chat_id: int = 777001, *, update_id: int | None = None, message_id: int = 1
+) -> dict[str, Any]:
     """A Telegram update for a tap on an inline keyboard button."""
     uid = update_id or next(_update)
     user = {"id": chat_id, "is_bot": False, "first_name": "Sam", "language_code": "en"}
@@ -178,7 +198,7 @@ def tg_callback(data: str, chat_id: int = 777001, *, update_id: int | None = Non
             "chat_instance": "ci1",
             "data": data,
             "message": {
-                "message_id": 1,
+                "message_id": message_id,
                 "date": int(utcnow().timestamp()),
                 "chat": {"id": chat_id, "type": "private", "first_name": "Sam"},
                 "from": {"id": 4242, "is_bot": True, "first_name": "DHR"},

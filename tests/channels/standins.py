@@ -28,6 +28,7 @@ class Call:
     api: str  # telegram | twilio | media
     method: str  # sendMessage, Messages, ...
     params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the stand-in received it
 
 
 @dataclass
@@ -47,6 +48,7 @@ class StandIn:
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # name -> (content type, bytes)
     twilio_auth: tuple[str, str] = ("", "")
     delay: float = 0.0  # seconds each send takes (benchmarks)
+    arrivals: dict[str, list[float]] = field(default_factory=dict)  # address -> when sends arrived
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,6 +58,7 @@ class StandIn:
             self.failures.clear()
             self.updates.clear()
             self.media.clear()
+            self.arrivals.clear()
             self.delay = 0.0
 
     def fail_next(self, method: str, status: int, body: dict[str, Any], times: int = 1) -> None:
@@ -67,9 +70,20 @@ class StandIn:
         """The parameters of every successful-or-not call of one method."""
         return [c.params for c in list(self.calls) if c.api == api and c.method == method]
 
+    def first_arrival(self, to: str | int, since: float) -> float | None:
+        """When the first send to this address (phone number or chat id) at or after `since` arrived."""
+        with self._lock:
+            return next((at for at in self.arrivals.get(str(to), ()) if at >= since), None)
+
     def _record(self, api: str, method: str, params: dict[str, Any]) -> Failure | None:
         with self._lock:
-            self.calls.append(Call(api, method, params))
+            call = Call(api, method, params)
+            self.calls.append(call)
+            to = (
+                params.get("chat_id") if method == "sendMessage" else params.get("To") if method == "Messages" else None
+            )
+            if to is not None:
+                self.arrivals.setdefault(str(to), []).append(call.at)
             queue = self.failures.get(method)
             return queue.popleft() if queue else None
 
@@ -86,9 +100,9 @@ class StandIn:
             await asyncio.sleep(self.delay)  # a slow provider
         if failure is not None:
             return JSONResponse({"ok": False, "error_code": failure.status, **failure.body}, status_code=failure.status)
-        return JSONResponse({"ok": True, "result": self._telegram_result(method, params)})
+        return JSONResponse({"ok": True, "result": await self._telegram_result(method, params)})
 
-    def _telegram_result(self, method: str, params: dict[str, Any]) -> Any:
+    async def _telegram_result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return {"id": 4242, "is_bot": True, "first_name": "DHR", "username": "dhr_test_bot"}
         if method == "sendMessage":
@@ -108,7 +122,12 @@ class StandIn:
             return pending
         if method == "getFile":
             name = str(params["file_id"])
-            return {"file_id": name, "file_unique_id": name, "file_size": len(self.media[name][1]), "file_path": f"f/{name}"}
+            return {
+                "file_id": name,
+                "file_unique_id": name,
+                "file_size": len(self.media[name][1]),
+                "file_path": f"f/{name}",
+            }
         return True  # answerCallbackQuery, setWebhook, deleteWebhook, ...
 
     async def telegram_file(self, request: Request) -> Response:
@@ -127,7 +146,10 @@ class StandIn:
         if self.delay:
             await asyncio.sleep(self.delay)  # a slow provider
         if failure is not None:
-            return JSONResponse({"status": failure.status, "more_info": "https://www.twilio.com/docs/errors", **failure.body}, status_code=failure.status)
+            return JSONResponse(
+                {"status": failure.status, "more_info": "https://www.twilio.com/docs/errors", **failure.body},
+                status_code=failure.status,
+            )
         sid = f"SM{self.next_id():032x}"
         return JSONResponse(
             {
