@@ -86,7 +86,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     from bot.channels.worker import start_dispatcher_thread
 
+    from bot.timers import start_timers_thread
+
     dispatcher, stop = start_dispatcher_thread(service)  # the outbox is sent from this process too
+    start_timers_thread(service, stop)
     try:
         uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
     finally:

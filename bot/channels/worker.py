@@ -57,7 +57,10 @@ def start_dispatcher_thread(
 
 def run_worker(service: Service, count: int = DISPATCHERS_PER_PROCESS) -> None:
     """Dispatch until SIGTERM or Ctrl-C; run several of these against PostgreSQL to share the work."""
+    from bot.timers import start_timers_thread
+
     pool, stop = start_dispatcher_thread(service, count)
+    start_timers_thread(service, stop)  # escalation, reminders, retention; safe in several workers
 
     def _stop(signum: int, _frame: object) -> None:
         log.info("signal %s: finishing the current messages, then stopping", signum)

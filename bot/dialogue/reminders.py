@@ -24,7 +24,8 @@ def due_reminders(session: Session, today: date) -> list[tuple[Contact, str]]:
         when = version.answers.get("ask_again_on")
         if "not_now" not in (version.answers.get("ways") or []) or not isinstance(when, str) or when == "__skipped__":
             continue
-        contact = session.get(Contact, contact_id)
+        # Locked, so that several workers never send the same reminder twice.
+        contact = session.get(Contact, contact_id, with_for_update=True)
         if contact is None or contact.stopped or date.fromisoformat(when) > today:
             continue
         if contact.state_data.get("reminded_for") == when:

@@ -125,7 +125,12 @@ def evaluate(nlu: Any, path: Path) -> dict[str, Any]:
     labels = [i for i in INTENTS if i in set(gold)]
     prec, rec, f1, sup = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
     per_intent = {
-        lab: {"precision": round(float(p_), 4), "recall": round(float(r_), 4), "f1": round(float(f_), 4), "support": int(s_)}
+        lab: {
+            "precision": round(float(p_), 4),
+            "recall": round(float(r_), 4),
+            "f1": round(float(f_), 4),
+            "support": int(s_),
+        }
         for lab, p_, r_, f_, s_ in zip(labels, prec, rec, f1, sup)
     }
     per_language = {
@@ -164,7 +169,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"accuracy {result['accuracy']:.3f}  urgent_recall {result['urgent_recall']}  false_urgent_rate {result['false_urgent_rate']}")
+        print(
+            f"accuracy {result['accuracy']:.3f}  urgent_recall {result['urgent_recall']}  false_urgent_rate {result['false_urgent_rate']}"
+        )
         for lang, s in result["per_language"].items():
             print(f"  {lang:4} {s['accuracy']:.3f} ({s['count']})")
     return 0

@@ -41,25 +41,25 @@ _ARABIC_LETTERS: dict[str, dict[str, float]] = {
 }
 # Common short words (compared after letter folding, so ی/ي and ک/ك spellings both count).
 _ARABIC_WORDS: dict[str, set[str]] = {
-    "ckb": {"من", "بۆ", "لە", "چۆن", "دەمەوێت", "نامەوێت", "سوپاس", "ئەو", "ئێوە", "چی", "کە", "زۆر", "بەڵێ", "نەخێر", "دەتوانم"},
-    "ur": {"میں", "ہے", "ہیں", "کے", "کی", "کا", "نہیں", "مجھے", "آپ", "اور", "سے", "کو", "کیا", "ہوں", "چاہتا", "چاہتی", "شکریہ", "جی"},
-    "fa": {"می", "نمی", "است", "را", "این", "که", "خواهم", "میخوام", "هست", "چی", "کنم", "شما", "از", "با", "نه", "بله", "ممنون", "چطور", "هستم", "دارم"},
-    "ar": {"في", "على", "أنا", "انا", "لا", "هل", "ما", "أريد", "اريد", "هذا", "إلى", "الى", "عن", "شكرا", "نعم", "كيف", "ماذا", "لماذا", "هو", "هي"},
+    "ckb": set("من بۆ لە چۆن دەمەوێت نامەوێت سوپاس ئەو ئێوە چی کە زۆر بەڵێ نەخێر دەتوانم".split()),
+    "ur": set("میں ہے ہیں کے کی کا نہیں مجھے آپ اور سے کو کیا ہوں چاہتا چاہتی شکریہ جی".split()),
+    "fa": set("می نمی است را این که خواهم میخوام هست چی کنم شما از با نه بله ممنون چطور هستم دارم".split()),
+    "ar": set("في على أنا انا لا هل ما أريد اريد هذا إلى الى عن شكرا نعم كيف ماذا لماذا هو هي".split()),
 }
 
 # Roman Urdu / Hindi / Punjabi: words that are not English (nor Spanish, Somali...) and are very
-# common in South Asian texting. Ambiguous ones ("main", "to", "me", "hi") are deliberately absent.
-_ROMAN_COMMON = {
-    "hai", "hain", "nahi", "nahin", "nai", "mujhe", "mujhko", "kya", "kyu", "kyun", "aap", "ap", "mera",
-    "meri", "mere", "karna", "karni", "karo", "kar", "baat", "kisi", "ko", "ki", "ka", "ke", "hum", "tum",
-    "ho", "raha", "rahi", "chahiye", "chahta", "chahti", "bhai", "behen", "theek", "thik", "acha", "accha",
-    "haan", "han", "ji", "madad", "jeena", "jina", "marna", "kuch", "abhi", "kab", "kaise", "kaisay",
-    "hoon", "hun", "hu", "wo", "woh", "yeh", "ye", "unka", "uska", "uski", "bolo", "batao", "samajh",
-    "pata", "koi", "bhi", "sab", "zindagi", "beti", "beta", "ammi", "abbu", "baad", "pehle", "sath",
-}
-_ROMAN_URDU = {"shukriya", "meherbani", "khuda", "allah", "inshallah", "janab", "zaroor", "mehfooz", "bilkul", "maaf", "khudkushi", "nikah"}
-_ROMAN_HINDI = {"dhanyavaad", "dhanyavad", "dhanyawad", "kripya", "bhagwan", "surakshit", "sahayata", "aatmahatya", "namaste", "shaadi"}
-_ROMAN_PUNJABI = {"mainu", "menu_", "tuhanu", "tusi", "tussi", "kiddan", "kidda", "saanu", "sanu", "chaunda", "chaundi", "chahunda", "chahundi", "nu", "sat", "sri", "akal", "viah", "gal", "karni_aa", "aa", "ni", "kithe"}
+# common in South Asian texting. Ambiguous ones ("main", "to", "me", "hi", "menu") are deliberately absent.
+_ROMAN_COMMON = set(
+    """hai hain nahi nahin nai mujhe mujhko kya kyu kyun aap ap mera meri mere karna karni karo kar baat
+    kisi ko ki ka ke hum tum ho raha rahi chahiye chahta chahti bhai behen theek thik acha accha haan han
+    ji madad jeena jina marna kuch abhi kab kaise kaisay hoon hun hu wo woh yeh ye unka uska uski bolo
+    batao samajh pata koi bhi sab zindagi beti beta ammi abbu baad pehle sath""".split()
+)
+_ROMAN_URDU = set("shukriya meherbani khuda allah inshallah janab zaroor mehfooz bilkul maaf khudkushi nikah".split())
+_ROMAN_HINDI = set("dhanyavaad dhanyavad dhanyawad kripya bhagwan surakshit sahayata aatmahatya namaste shaadi".split())
+_ROMAN_PUNJABI = set(
+    "mainu tuhanu tusi tussi kiddan kidda saanu sanu chaunda chaundi chahunda chahundi nu sat sri akal viah gal aa ni kithe".split()
+)
 
 # fastText labels for dialects or close varieties that we report as one of ours.
 _FT_ALIASES = {"arz": "ar", "ary": "ar", "acm": "ar", "apc": "ar", "ajp": "ar", "aeb": "ar", "ars": "ar", "pnb": "ur"}

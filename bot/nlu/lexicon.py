@@ -46,12 +46,26 @@ def _edit_distance(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+@lru_cache(maxsize=65536)
 def _token_matches(word: str, wanted: str) -> bool:
+    # Cached: the same lexicon words ("want", "kill", "me") recur across hundreds of phrases.
     if word == wanted:
         return True
     # Both must be long enough: a 3-letter word never fuzzily matches a long phrase word.
     limit = _allowed_edits(min(len(word), len(wanted)))
     return limit > 0 and _edit_distance(word, wanted, limit) <= limit
+
+
+def _may_contain(squashed: str, phrase: Phrase) -> bool:
+    """Whether the run-together phrase could appear in the run-together message (allowing one typo)."""
+    target = "".join(phrase.tokens)
+    if len(target) < 6:
+        return False
+    if target in squashed:
+        return True
+    # One typo anywhere: then either the first or the second half of the phrase appears intact.
+    half = len(target) // 2
+    return len(target) >= 10 and (target[:half] in squashed or target[half:] in squashed)
 
 
 @dataclass(frozen=True)
@@ -92,8 +106,14 @@ class SafetyLexicon:
         if not words:
             return None
         joined_cache: dict[tuple[int, int], str] = {}
+        squashed = "".join(words)
         for p in self.phrases:
             n = len(p.tokens)
+            # Cheap pre-check: some message word must match the phrase's first word, or the phrase
+            # (spaces removed) must nearly appear in the message (spaces removed).
+            first = p.tokens[0]
+            if not any(_token_matches(w, first) for w in words) and not _may_contain(squashed, p):
+                continue
             # 1) token by token, each token exact or within a small edit distance
             for i in range(len(words) - n + 1):
                 if all(_token_matches(w, t) for w, t in zip(words[i : i + n], p.tokens)):
@@ -111,9 +131,7 @@ class SafetyLexicon:
                         joined = joined_cache[key] = "".join(words[i:j])
                     if len(joined) > len(target) + 2:
                         break
-                    if joined == target or (
-                        len(target) >= 10 and _edit_distance(joined, target, 1) <= 1
-                    ):
+                    if joined == target or (len(target) >= 10 and _edit_distance(joined, target, 1) <= 1):
                         return p
         return None
 

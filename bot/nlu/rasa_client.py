@@ -35,9 +35,7 @@ class RasaClient:
             intent = body.get("intent") or {}
             name = str(intent.get("name") or FALLBACK_INTENT)
             conf = float(intent.get("confidence") or 0.0)
-            ranking = [
-                (str(r["name"]), float(r.get("confidence") or 0.0)) for r in body.get("intent_ranking") or []
-            ]
+            ranking = [(str(r["name"]), float(r.get("confidence") or 0.0)) for r in body.get("intent_ranking") or []]
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             raise RasaUnavailable(f"Rasa at {self.url} did not answer: {exc.__class__.__name__}: {exc}") from exc
         return Parse(
