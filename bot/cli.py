@@ -85,7 +85,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         f"dhrbot is running. Family web chat: http://{args.host}:{args.port}/chat  Staff: http://{args.host}:{args.port}/staff"
     )
     from bot.channels.worker import start_dispatcher_thread
-
     from bot.timers import start_timers_thread
 
     dispatcher, stop = start_dispatcher_thread(service)  # the outbox is sent from this process too
