@@ -129,13 +129,13 @@ class Conversation:
             if c.state == "new":
                 self.new_state()
             elif not c.human_holds:
-                self._reprompt(kind_words=False)
+                self._reprompt()
             return
         if c.human_holds:
             return  # an advocate is holding the conversation: the bot stays silent
         if was_stopped and self.t.is_word("start"):
             t.say(_("Welcome back. You will get messages from us again."))
-            self._reprompt(kind_words=False)
+            self._reprompt()
             return
         if self._codes():
             return
@@ -186,7 +186,7 @@ class Conversation:
                 self.t.set_data(pending_code=join)
                 return False
             self._join(join)
-            self._reprompt(kind_words=False) if self.c.state.startswith("form") else self.show_menu()
+            self._reprompt()
             return True
         resume = codes.resume_code_in(self.t.text)
         if resume is None:
@@ -199,7 +199,7 @@ class Conversation:
         self.t.say(_("Sorry, that code did not work. Please check it and try again."))
         if self.c.state in ("new", "language"):
             return False
-        self._reprompt(kind_words=False)
+        self._reprompt()
         return True
 
     def _join(self, code: str) -> bool:
@@ -262,7 +262,7 @@ class Conversation:
                 "You can send: MENU to see the options, BACK to go back, SKIP to skip a question, PAUSE to stop and carry on later, or PERSON to talk to a person. In an emergency, call {number}."
             ).format(number=isolate(self.t.helplines.emergency.number))
         )
-        self._reprompt(kind_words=False)
+        self._reprompt()
 
     def to_a_person(self, reason: str, urgent: bool = False) -> None:
         """Record that the person wants a human, and tell them honestly who and when."""
@@ -642,7 +642,10 @@ class Conversation:
             return
         if t.is_word("back"):
             prev = form.previous_question(c.draft or {}, q.key)
-            self.ask(prev) if prev else self.show_menu()
+            if prev is None:
+                self.show_menu()
+            else:
+                self.ask(prev)
             return
         value = self._read_answer(q)
         if value is None:
@@ -657,10 +660,17 @@ class Conversation:
         if t.data.get("return_to_summary"):
             t.set_data(return_to_summary=False)
             nxt = next((x for x in form.applicable(c.draft) if x.key not in c.draft), None)
-            self.ask(nxt) if nxt else self.show_summary()
+            self._ask_or_summarise(nxt)
             return
         nxt = form.next_question(c.draft, q.key)
-        self.ask(nxt) if nxt else self.show_summary()
+        self._ask_or_summarise(nxt)
+
+    def _ask_or_summarise(self, question: Question | None) -> None:
+        """The next question, or the summary when none is left."""
+        if question is None:
+            self.show_summary()
+        else:
+            self.ask(question)
 
     def _read_answer(self, q: Question) -> Any:
         """The answer a message gives to a question, or None if it is not one."""
@@ -852,7 +862,7 @@ class Conversation:
     def _sorry(self) -> None:
         self.t.say(_("Sorry, I didn't catch that. Please choose one of the options."))
 
-    def _reprompt(self, kind_words: bool = True) -> None:
+    def _reprompt(self) -> None:
         """Ask again whatever the person was last asked, so nothing is lost after an interruption."""
         state = self.c.state
         if state == "form":
