@@ -58,7 +58,10 @@ _ROMAN_COMMON = set(
 _ROMAN_URDU = set("shukriya meherbani khuda allah inshallah janab zaroor mehfooz bilkul maaf khudkushi nikah".split())
 _ROMAN_HINDI = set("dhanyavaad dhanyavad dhanyawad kripya bhagwan surakshit sahayata aatmahatya namaste shaadi".split())
 _ROMAN_PUNJABI = set(
-    "mainu tuhanu tusi tussi kiddan kidda saanu sanu chaunda chaundi chahunda chahundi nu sat sri akal viah gal aa ni kithe".split()
+    # Not "nu", "sat", "aa", "ni": Romanian, English and others use them too.
+    """mainu tuhanu tusi tussi kiddan kidda saanu sanu chaunda chaundi chahunda chahundi sri akal viah kithe
+    vich chahida chahidi ohna ohnu ohde ohda ohdi kado kinna dasso tuhada saade hovega hunda reha rehi
+    painda lagda karda kardi sakdi sakda bhain bebe""".split()
 )
 
 # fastText labels for dialects or close varieties that we report as one of ours.
@@ -206,11 +209,17 @@ def _latin_script(text: str) -> tuple[str | None, float]:
     if lang:
         return lang, conf
     clean = " ".join(words)
-    ft = _restrict(_fasttext.scores(clean, k=40), LATIN_LANGUAGES)
+    raw = _fasttext.scores(clean, k=40)
+    ft = _restrict(raw, LATIN_LANGUAGES)
     prof = _profile_scores(clean, LATIN_LANGUAGES)
     if not ft and not prof:
         return None, 0.0
-    wf, wp = (0.6 if ft else 0.0), (0.4 if prof else 0.0)
+    # fastText's lite model knows Somali and unaccented Romanian poorly: when it puts little mass on
+    # any of our languages, trust our own profile (trained on how our families write) more.
+    ft_mass = sum(raw.get(c, 0.0) for c in LATIN_LANGUAGES)
+    wf, wp = (0.6 * min(1.0, ft_mass / 0.6) if ft else 0.0), (0.4 if prof else 0.0)
+    if wf + wp == 0:
+        return None, 0.0
     combined = {c: (wf * ft.get(c, 0.0) + wp * prof.get(c, 0.0)) / (wf + wp) for c in LATIN_LANGUAGES}
     best = max(combined, key=lambda k: combined[k])
     conf = combined[best]

@@ -1,0 +1,105 @@
+"""The embedded classifier on the held-out split, its safety net, and its on-disk cache."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.nlu import ComposedNLU
+from bot.nlu.cli import evaluate
+from bot.nlu.data import PROJECT_ROOT, load_examples
+from bot.nlu.embedded import EmbeddedClassifier
+from bot.nlu.normalise import normalise
+
+# Measured 2026-12-03 on intents/test (1,436 examples, 16 languages): accuracy 0.809, per-language
+# 0.76-0.86. The bar sits a few points below so that a data or model change that makes the bot
+# misunderstand families noticeably more often fails here.
+MIN_HELD_OUT_ACCURACY = 0.76
+MIN_LANGUAGE_ACCURACY = 0.65
+# Measured false-urgent rate 0.015 (classifier at its deliberately low urgent bar, see embedded.py).
+MAX_FALSE_URGENT_RATE = 0.04
+
+
+def test_held_out_accuracy_and_urgent_recall(embedded_nlu: ComposedNLU, test_dir: Path) -> None:
+    result = evaluate(embedded_nlu, test_dir)
+    assert result["accuracy"] >= MIN_HELD_OUT_ACCURACY
+    # Every held-out message showing danger or self-harm reaches a human (lexicon + classifier).
+    assert result["urgent_recall"] == 1.0, [
+        e for e in result["errors"] if e["gold"] in {"self_harm_risk", "safety_concern"}
+    ]
+    assert result["false_urgent_rate"] <= MAX_FALSE_URGENT_RATE
+    weak = {lang: s["accuracy"] for lang, s in result["per_language"].items() if s["accuracy"] < MIN_LANGUAGE_ACCURACY}
+    assert not weak, f"languages understood too poorly: {weak}"
+    assert len(result["per_language"]) == 16
+
+
+def test_held_out_split_is_never_in_training() -> None:
+    train = {normalise(e.text) for e in load_examples(PROJECT_ROOT / "intents" / "data")}
+    leaked = [e.text for e in load_examples(PROJECT_ROOT / "intents" / "test") if normalise(e.text) in train]
+    assert leaked == []
+
+
+def test_fallback_when_unsure(embedded_nlu: ComposedNLU) -> None:
+    parsed = embedded_nlu.parse("purple elephant calculator 42")
+    assert parsed.intent == "nlu_fallback"
+    # A bare number is a menu choice for the dialogue, never a guessed "yes".
+    assert embedded_nlu.parse("1").intent == "nlu_fallback"
+
+
+@pytest.mark.parametrize("text", ["vvbn", "qwxz", "zzkq", "hjkl", "blorp"])
+def test_keyboard_mashing_is_not_understood_and_never_urgent(embedded_nlu: ComposedNLU, text: str) -> None:
+    parsed = embedded_nlu.parse(text)
+    assert (parsed.intent, parsed.triage) == ("nlu_fallback", "none")
+
+
+def test_cache_is_reused_then_rebuilt_when_data_changes(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("nlu_en.yml", "nlu_fr.yml"):
+        shutil.copy(PROJECT_ROOT / "intents" / "data" / name, data / name)
+    cache = tmp_path / "cache"
+
+    first = EmbeddedClassifier(cache_dir=cache, data_dir=data)
+    first.load()
+    assert first.trained_now
+    first_model = first.cache_path()
+    assert first_model.exists()
+
+    again = EmbeddedClassifier(cache_dir=cache, data_dir=data)
+    again.load()
+    assert not again.trained_now, "unchanged data must load the cached model, not retrain"
+
+    with (data / "nlu_en.yml").open("a", encoding="utf-8") as f:
+        f.write("- intent: ask_support\n  examples: |\n    - is there a befriending service for widows\n")
+    changed = EmbeddedClassifier(cache_dir=cache, data_dir=data)
+    changed.load()
+    assert changed.trained_now, "changed data must retrain"
+    assert changed.cache_path() != first_model
+    assert not first_model.exists(), "the stale model is removed, not left to pile up"
+
+
+def test_normalisation_folds_what_keyboards_vary() -> None:
+    assert normalise("كيف") == normalise("کیف")  # Arabic vs Persian kaf/yeh
+    assert normalise("مـــدرسة") == normalise("مدرسه")  # tatweel, teh marbuta
+    assert normalise("١٢٣ ۴۵۶") == "123 456"  # Arabic-Indic and Persian digits
+    assert normalise("مُحَمَّد") == normalise("محمد")  # harakat
+    assert normalise("ＤＯＮ’Ｔ") == "dont"  # full-width letters, curly apostrophe
+
+
+def test_direct_scoring_gives_exactly_the_calibrated_models_probabilities(
+    embedded_nlu: ComposedNLU, test_dir: Path
+) -> None:
+    import numpy as np
+
+    from bot.nlu.data import load_examples
+    from bot.nlu.embedded import CalibratedScorer
+
+    classifier = embedded_nlu.classifier
+    pipe = classifier.load()  # type: ignore[attr-defined]
+    texts = [e.text for e in load_examples(test_dir)][:300]
+    expected = pipe.predict_proba(texts)
+    scorer = CalibratedScorer(pipe)
+    got = np.array([scorer.proba(t) for t in texts])
+    assert np.abs(expected - got).max() < 1e-9
