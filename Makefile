@@ -24,13 +24,7 @@ catalogs: $(BIN)/.installed
 ## Re-extract family-facing text and merge it into every catalog.
 extract: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k C_:1c,2 -k ngettext:1,2 --add-comments=Translators: --no-location --sort-output -o locales/messages.pot .
-	@for l in $(LANGS); do \
-	  if [ -f locales/$$l/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel update --no-fuzzy-matching -i locales/messages.pot -d locales -D messages -l $$l --init-missing; \
-	  else \
-	    $(BIN)/pybabel init -i locales/messages.pot -d locales -D messages -l $$l; \
-	  fi; \
-	done
+	$(BIN)/python scripts/update_catalogs.py $(BIN)/pybabel locales $(LANGS)
 
 migrate: setup
 	$(BIN)/dhrbot db upgrade
