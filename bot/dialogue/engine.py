@@ -43,6 +43,16 @@ class Engine:
                 return []
             raise
 
+    def language_of(self, channel: str, address: str) -> str | None:
+        """The language a person chose, if they have chosen one (the web chat follows it)."""
+        index = cipher().blind_index(f"{channel}:{address}")
+        with self.db.session() as s:
+            return s.scalar(
+                select(Contact.language)
+                .join(Address, Address.contact_id == Contact.id)
+                .where(Address.channel == channel, Address.address_index == index)
+            )
+
     def is_duplicate(self, inbound: Inbound) -> bool:
         """Whether this provider message was already handled (webhooks are retried)."""
         with self.db.session() as s:

@@ -55,22 +55,7 @@ def create_app(service: Service) -> FastAPI:
     def chat_page(request: Request, lang: str = "en") -> Response:
         """The family web chat, with a quick exit on every page."""
         code = lang if lang in BY_CODE else "en"
-        with use_language(code):
-            context = {
-                "lang": code,
-                "dir": "rtl" if is_rtl(code) else "ltr",
-                "languages": LANGUAGES,
-                "quick_exit_url": service.settings.quick_exit_url,
-                "t": {
-                    "title": _("Talk to us about the review"),
-                    "exit": _("Quick exit"),
-                    "exit_hint": _("Press Esc twice, or this button, to leave quickly."),
-                    "placeholder": _("Type your message"),
-                    "send": _("Send"),
-                    "safety": _("If you are in danger now, call 999."),
-                    "shared_device": _("On a shared device? Nothing is saved after you close this page."),
-                },
-            }
+        context = {"languages": LANGUAGES, "quick_exit_url": service.settings.quick_exit_url, **_page_words(code)}
         response = TEMPLATES.TemplateResponse(request, "chat.html", context, headers=NO_STORE)
         if CHAT_COOKIE not in request.cookies:
             # A session cookie (no expiry): it is gone when the browser closes.
@@ -103,6 +88,7 @@ def create_app(service: Service) -> FastAPI:
         replies = await run_in_threadpool(
             service.engine.handle, Inbound(channel="web", address=session_id, text=message)
         )
+        chosen = await run_in_threadpool(service.engine.language_of, "web", session_id)
         return JSONResponse(
             {
                 "replies": [
@@ -112,7 +98,9 @@ def create_app(service: Service) -> FastAPI:
                         "many": r.many,
                     }
                     for r in replies
-                ]
+                ],
+                # Once a language is chosen the page follows it: its words, and right to left where needed.
+                "page": _page_words(chosen) if chosen else None,
             },
             headers=NO_STORE,
         )
@@ -125,6 +113,24 @@ def create_app(service: Service) -> FastAPI:
         return response
 
     return app
+
+
+def _page_words(code: str) -> dict[str, Any]:
+    """The chat page's own words in a language, and its direction."""
+    with use_language(code):
+        return {
+            "lang": code,
+            "dir": "rtl" if is_rtl(code) else "ltr",
+            "t": {
+                "title": _("Talk to us about the review"),
+                "exit": _("Quick exit"),
+                "exit_hint": _("Press Esc twice, or this button, to leave quickly."),
+                "placeholder": _("Type your message"),
+                "send": _("Send"),
+                "safety": _("If you are in danger now, call 999."),
+                "shared_device": _("On a shared device? Nothing is saved after you close this page."),
+            },
+        }
 
 
 def _same_origin(request: Request, public_base_url: str) -> bool:

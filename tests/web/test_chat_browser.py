@@ -38,3 +38,24 @@ def test_a_person_chats_with_buttons_and_the_quick_exit_leaves_and_clears(chat_u
         page.wait_for_url("about:blank#left")
         page.go_back()
         assert "safe for you to talk" not in page.content(), "the chat is not in the back history"
+
+
+@pytest.mark.parametrize("lang", ["ar", "fa", "ur", "ckb"])
+def test_right_to_left_languages_turn_the_page_right_to_left(chat_url, database_url, lang):
+    from bot.i18n import BY_CODE
+
+    if "postgresql" in database_url:
+        pytest.skip("the browser path is the same on both databases; run once")
+    with browser_page() as page:
+        page.goto(chat_url + "/chat")
+        page.get_by_role("button", name=BY_CODE[lang].native_name).click()
+        page.wait_for_function("document.documentElement.dir === 'rtl'")
+        assert page.evaluate("document.documentElement.lang") == lang
+        # The quick exit keeps working and now speaks the person's language.
+        assert page.locator("#quick-exit").inner_text() != "Quick exit"
+        # Phone numbers stay readable inside right-to-left sentences.
+        assert "999" in page.locator("#log").inner_text()
+        bubble = page.locator(".msg.bot").last
+        assert bubble.evaluate("e => getComputedStyle(e).direction") == "rtl"
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"web-chat-rtl-{lang}.png"), full_page=True)

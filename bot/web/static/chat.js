@@ -51,12 +51,28 @@
         credentials: "same-origin",
         body: JSON.stringify({ text: text })
       }).then(function (r) { return r.json(); }).then(function (data) {
+        if (data.page) followLanguage(data.page);
         var replies = data.replies || [];
         replies.forEach(function (r) { bubble(r.text, "bot"); });
         showChoices(replies[replies.length - 1]);
       }).catch(function () { bubble("…", "bot"); });
     });
     return queue;
+  }
+
+  // Once the person has chosen a language, the page speaks it too, right to left where needed.
+  function followLanguage(page) {
+    document.documentElement.lang = page.lang;
+    document.documentElement.dir = page.dir;
+    document.title = page.t.title;
+    document.getElementById("title").textContent = page.t.title;
+    exitButton.textContent = page.t.exit;
+    exitButton.title = page.t.exit_hint;
+    document.getElementById("notice").textContent = page.t.safety + " " + page.t.shared_device;
+    document.getElementById("hint").textContent = page.t.exit_hint;
+    document.getElementById("send").textContent = page.t.send;
+    input.placeholder = page.t.placeholder;
+    input.setAttribute("aria-label", page.t.placeholder);
   }
 
   form.addEventListener("submit", function (e) {
