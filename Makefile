@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LANGS := en ur pa bn gu hi ar fa ckb tr so es pt pl ro fr
 
-.PHONY: run test setup catalogs extract migrate lint format browser-deps rasa bench clean
+.PHONY: run test setup catalogs extract migrate lint format browser-deps rasa bench-nlu bench-channels clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -53,6 +53,14 @@ format: $(BIN)/.installed
 
 rasa:
 	bash scripts/rasa/setup.sh && bash scripts/rasa/train.sh && bash scripts/rasa/serve.sh
+
+## Benchmarks (results go in docs/benchmarks.md; never timed tests).
+bench-nlu: setup
+	$(BIN)/python scripts/bench_nlu.py
+
+bench-channels: setup migrate
+	$(BIN)/python scripts/bench_channels.py --people 20 --messages 4 --burst 1000 \
+	  --database-url "$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 
 clean:
 	rm -rf $(VENV) var test-artifacts
