@@ -13,13 +13,11 @@ DEMO_REFERENCE = "DEMO-2026-01"
 
 def seed_demo(service: Service) -> str:
     """Create (once) the demo case and fresh invitation codes; returns what to print."""
+    from handoff.demo import seed_staff
+
     lines = ["Demo data:"]
-    try:
-        from handoff.demo import seed_staff  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        seed_staff = None
     with service.db.session() as s:
-        staff = seed_staff(s) if seed_staff else {}
+        staff = seed_staff(s)
         if s.scalars(select(Case).where(Case.reference == DEMO_REFERENCE)).first() is None:
             create_case(
                 s,

@@ -20,18 +20,34 @@ def main(pybabel: str, locales: Path, languages: list[str]) -> int:
     for code in languages:
         po = locales / code / "LC_MESSAGES" / "messages.po"
         if not po.exists():
-            subprocess.run([pybabel, "init", "-i", str(template), "-d", str(locales), "-D", "messages", "-l", code], check=True)
+            subprocess.run(
+                [pybabel, "init", "-i", str(template), "-d", str(locales), "-D", "messages", "-l", code], check=True
+            )
             state = "awaiting native review" if code != "en" else "reviewed (English is the source)"
         else:
             found = REVIEW.search(po.read_text(encoding="utf-8"))
             state = found.group(1) if found else "awaiting native review"
             subprocess.run(
-                [pybabel, "update", "--no-fuzzy-matching", "-i", str(template), "-d", str(locales), "-D", "messages", "-l", code],
+                [
+                    pybabel,
+                    "update",
+                    "--no-fuzzy-matching",
+                    "-i",
+                    str(template),
+                    "-d",
+                    str(locales),
+                    "-D",
+                    "messages",
+                    "-l",
+                    code,
+                ],
                 check=True,
             )
         text = po.read_text(encoding="utf-8")
         if not REVIEW.search(text):
-            text = re.sub(r'^("Generated-By: [^\n]*\n)', rf'\1"X-Translation-Review: {state}\\n"\n', text, count=1, flags=re.M)
+            text = re.sub(
+                r'^("Generated-By: [^\n]*\n)', rf'\1"X-Translation-Review: {state}\\n"\n', text, count=1, flags=re.M
+            )
             po.write_text(text, encoding="utf-8")
     return 0
 

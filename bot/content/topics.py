@@ -45,8 +45,12 @@ def stages() -> list[str]:
         _("A review has five stages:"),
         _("1. Starting: the local partnership decides to hold a review and lets the family know."),
         _("2. The review: the chair contacts you, explains everything and asks if and how you want to take part."),
-        _("3. The report: the chair writes a report. You can read it and comment, and help choose the name used for your loved one."),
-        _("4. Sign-off: you see the final report before it is approved. The chair agrees the publication date with you."),
+        _(
+            "3. The report: the chair writes a report. You can read it and comment, and help choose the name used for your loved one."
+        ),
+        _(
+            "4. Sign-off: you see the final report before it is approved. The chair agrees the publication date with you."
+        ),
         _("5. Learning: the report is published without real names, and services make changes."),
         _("Reviews often take a year or more. We will keep you updated, and you can ask us any time where things are."),
     ]

@@ -230,7 +230,11 @@ class Conversation:
         case = t.session.get(Case, invitation.case_id)
         if case is not None and c.advocate_id is None:
             c.advocate_id = case.lead_advocate_id
-        t.say(_("Thank you. You are now linked to the review. Only the people working on the review can see that you are taking part."))
+        t.say(
+            _(
+                "Thank you. You are now linked to the review. Only the people working on the review can see that you are taking part."
+            )
+        )
         return True
 
     # ------------------------------------------------------------------ commands anywhere
