@@ -20,11 +20,16 @@ catalogs: $(BIN)/.installed
 	@for l in $(LANGS); do \
 	  $(BIN)/pybabel compile --use-fuzzy -d locales -D messages -l $$l || exit 1; \
 	done
+	$(BIN)/pybabel compile -d locales -D staff -l en
 
 ## Re-extract family-facing text and merge it into every catalog.
 extract: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k C_:1c,2 -k ngettext:1,2 --add-comments=Translators: --no-location --sort-output -o locales/messages.pot .
 	$(BIN)/python scripts/update_catalogs.py $(BIN)/pybabel locales $(LANGS)
+	$(BIN)/pybabel extract -F babel-staff.cfg -k t -k tn:1,2 --no-location --sort-output -o locales/staff.pot .
+	@if [ -f locales/en/LC_MESSAGES/staff.po ]; then \
+	  $(BIN)/pybabel update --no-fuzzy-matching -i locales/staff.pot -d locales -D staff -l en; \
+	else $(BIN)/pybabel init -i locales/staff.pot -d locales -D staff -l en; fi
 
 migrate: setup
 	$(BIN)/dhrbot db upgrade

@@ -102,3 +102,19 @@ def test_the_whole_form_in_each_language(service, database_url, lang):
     with service.db.session() as s:
         saved = s.scalars(select(ContributionVersion)).one()
     assert saved.answers["relationship"] == "parent" and saved.answers["consent_share_chair"] == "yes"
+
+
+def test_every_staff_app_string_is_in_the_staff_catalog():
+    import re
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    with (root / "locales" / "en" / "LC_MESSAGES" / "staff.po").open("rb") as f:
+        catalog = {m.id for m in read_po(f) if m.id}
+    used = set()
+    for path in [*(root / "handoff" / "templates").glob("*.html"), *(root / "handoff").glob("*.py")]:
+        used |= set(re.findall(r'\bt\("([^"]+)"\)', path.read_text(encoding="utf-8")))
+    assert used, "the staff app's words go through t()"
+    assert used <= catalog, f"not extracted (run make extract): {sorted(used - catalog)[:5]}"
