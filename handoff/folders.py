@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, and_, case, or_, select
@@ -15,15 +16,15 @@ OPEN = ("waiting", "active")
 LIMIT = 200
 
 
-class Folder:
+class Folder(ABC):
     """A view of the tickets an advocate may see."""
 
     slug: ClassVar[str]
     label: ClassVar[str]
 
+    @abstractmethod
     def condition(self, user: StaffUser) -> ColumnElement[bool]:
         """What, on top of what the user may see, belongs in this folder."""
-        raise NotImplementedError
 
     def query(self, user: StaffUser) -> Select[Any]:
         """The folder's tickets; uses ix_tickets_queue (status, priority, opened_on)."""

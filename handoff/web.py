@@ -188,6 +188,11 @@ def _role(*roles: str) -> Callable[[StaffUser], StaffUser]:
     return check
 
 
+# Each export: how it is made and what the browser is told it is.
+EXPORTS: dict[str, tuple[Callable[..., Any], str]] = {
+    "csv": (case_csv, "text/csv; charset=utf-8"),
+    "pdf": (case_pdf, "application/pdf"),
+}
 CurrentUser = Annotated[StaffUser, Depends(current_user)]
 Advocate = Annotated[StaffUser, Depends(_role("advocate"))]
 Chair = Annotated[StaffUser, Depends(_role("chair"))]
@@ -567,31 +572,28 @@ def _add_chair_routes(app: FastAPI) -> None:
             {"user": user, "case": case, "people": people, "queue": queue, "updates": canned.UPDATES},
         )
 
-    @app.get("/cases/{case_id}/export.csv")
-    def export_csv(request: Request, user: Chair, case_id: int) -> Response:
-        """The case as CSV, honouring each person's consent; audited."""
+    def export(request: Request, user: StaffUser, case_id: int, kind: str) -> Response:
+        """A case export honouring each person's consent; every export is audited."""
+        make, media_type = EXPORTS[kind]
         with _db(request) as s:
             case = visible_case(s, user, case_id)
-            body = case_csv(s, case)
-            audit(s, user, "export", "case", case.id, case_id=case.id, detail="csv")
+            body = make(s, case)
+            audit(s, user, "export", "case", case.id, case_id=case.id, detail=kind)
         return Response(
             body,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{case.reference}.csv"'},
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{case.reference}.{kind}"'},
         )
+
+    @app.get("/cases/{case_id}/export.csv")
+    def export_csv(request: Request, user: Chair, case_id: int) -> Response:
+        """The case as CSV for the overview report."""
+        return export(request, user, case_id, "csv")
 
     @app.get("/cases/{case_id}/export.pdf")
     def export_pdf(request: Request, user: Chair, case_id: int) -> Response:
-        """A PDF summary for the overview report; audited."""
-        with _db(request) as s:
-            case = visible_case(s, user, case_id)
-            body = case_pdf(s, case)
-            audit(s, user, "export", "case", case.id, case_id=case.id, detail="pdf")
-        return Response(
-            body,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="{case.reference}.pdf"'},
-        )
+        """A PDF summary for the overview report."""
+        return export(request, user, case_id, "pdf")
 
     @app.get("/cases/{case_id}/attachments/{attachment_id}")
     def attachment(request: Request, user: Chair, case_id: int, attachment_id: int) -> Response:
