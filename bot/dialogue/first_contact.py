@@ -9,7 +9,7 @@ from bot.dialogue import codes
 from bot.dialogue.messages import Choice
 from bot.dialogue.turn import Step, pick
 from bot.dialogue.words import normalise
-from bot.i18n import BY_CODE, LANGUAGES, _, resolve_language, use_language
+from bot.i18n import BY_CODE, LANGUAGES, _, isolate, resolve_language, use_language
 from bot.storage.models import Case, Invitation, utcnow
 
 MAX_CODE_ATTEMPTS = 5  # wrong invitation codes before a person is asked to get help
@@ -85,9 +85,15 @@ class FirstContact(Step):
         join = codes.join_code_in(t.text)
         if join:
             t.set_data(pending_code=join)
-        hint = resolve_language(t.inbound.language_hint)
-        with use_language("en"):
-            t.say(_("Hello. If you are in danger now, call {number}.").format(number=t.helplines.emergency.number))
+        # The app's language setting, or the language the first message was written in.
+        hint = resolve_language(t.inbound.language_hint) or t.detected_language
+        for lang in dict.fromkeys(["en", hint or "en"]):
+            with use_language(lang):
+                t.say(
+                    _("Hello. If you are in danger now, call {number}.").format(
+                        number=isolate(t.helplines.emergency.number)
+                    )
+                )
         t.go("language", after_language="intro", hint=hint)
         self.ask_language()
 

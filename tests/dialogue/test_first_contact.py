@@ -133,3 +133,13 @@ def test_guessing_codes_is_stopped_after_a_few_tries(service):
     for guess in ["AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"]:
         assert "did not work" in person.says(f"JOIN {guess}")
     assert "too many times" in person.says(f"JOIN {code}")
+
+
+def test_a_first_message_in_urdu_gets_the_emergency_line_and_menu_prompt_in_urdu_too(service):
+    from bot.i18n import translations
+
+    person = Person(service.engine)
+    heard = person.says("السلام علیکم، مجھے اپنی بہن کے بارے میں بات کرنی ہے")
+    urdu = translations("ur").gettext("Which language would you like to use? Reply with a number.")
+    assert urdu in heard and "Which language would you like to use" in heard
+    assert heard.count("999") == 2, "the emergency line in English and in Urdu"
