@@ -143,12 +143,11 @@ class Engine:
 
     def _lock(self, s: Session, contact_id: int) -> Contact:
         """The contact, locked so that one person's messages are answered one at a time."""
-        stmt = select(Contact).where(Contact.id == contact_id)
+        # populate_existing: read the row as it is once locked, even if this session has seen it.
+        stmt = select(Contact).where(Contact.id == contact_id).execution_options(populate_existing=True)
         if self.db.is_postgres:
             stmt = stmt.with_for_update()
-        contact = s.scalars(stmt).one()
-        s.refresh(contact)
-        return contact
+        return s.scalars(stmt).one()
 
 
 def _already_seen(s: Session, inbound: Inbound) -> bool:
