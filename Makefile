@@ -24,7 +24,7 @@ catalogs: $(BIN)/.installed
 
 ## Re-extract family-facing text and merge it into every catalog.
 extract: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k C_:1c,2 -k ngettext:1,2 --add-comments=Translators: --no-location --sort-output -o locales/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k C_:1c,2 -k ngettext:1,2 --add-comments=Translators: --project=dhrbot --version=0.1 --no-location --sort-output -o locales/messages.pot .
 	$(BIN)/python scripts/update_catalogs.py $(BIN)/pybabel locales $(LANGS)
 	$(BIN)/pybabel extract -F babel-staff.cfg -k t -k tn:1,2 --no-location --sort-output -o locales/staff.pot .
 	@if [ -f locales/en/LC_MESSAGES/staff.po ]; then \

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from bot.channels import channels_router
 from bot.dialogue.messages import Inbound
-from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, use_language
+from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, isolate, use_language
 from bot.service import Service
 from handoff.web import staff_app
 
@@ -55,7 +55,11 @@ def create_app(service: Service) -> FastAPI:
     def chat_page(request: Request, lang: str = "en") -> Response:
         """The family web chat, with a quick exit on every page."""
         code = lang if lang in BY_CODE else "en"
-        context = {"languages": LANGUAGES, "quick_exit_url": service.settings.quick_exit_url, **_page_words(code)}
+        context = {
+            "languages": LANGUAGES,
+            "quick_exit_url": service.settings.quick_exit_url,
+            **_page_words(code, service.helplines.emergency.number),
+        }
         response = TEMPLATES.TemplateResponse(request, "chat.html", context, headers=NO_STORE)
         if CHAT_COOKIE not in request.cookies:
             # A session cookie (no expiry): it is gone when the browser closes.
@@ -100,7 +104,7 @@ def create_app(service: Service) -> FastAPI:
                     for r in replies
                 ],
                 # Once a language is chosen the page follows it: its words, and right to left where needed.
-                "page": _page_words(chosen) if chosen else None,
+                "page": _page_words(chosen, service.helplines.emergency.number) if chosen else None,
             },
             headers=NO_STORE,
         )
@@ -115,7 +119,7 @@ def create_app(service: Service) -> FastAPI:
     return app
 
 
-def _page_words(code: str) -> dict[str, Any]:
+def _page_words(code: str, emergency_number: str) -> dict[str, Any]:
     """The chat page's own words in a language, and its direction."""
     with use_language(code):
         return {
@@ -127,7 +131,7 @@ def _page_words(code: str) -> dict[str, Any]:
                 "exit_hint": _("Press Esc twice, or this button, to leave quickly."),
                 "placeholder": _("Type your message"),
                 "send": _("Send"),
-                "safety": _("If you are in danger now, call 999."),
+                "safety": _("If you are in danger, call {number}.").format(number=isolate(emergency_number)),
                 "shared_device": _("On a shared device? Nothing is saved after you close this page."),
             },
         }
