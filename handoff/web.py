@@ -57,7 +57,17 @@ from handoff.access import (
     visible_ticket,
 )
 from handoff.audit import audit
-from handoff.auth import RateLimiter, SessionCodec, StaffSession, authenticate, csrf_ok, fingerprint
+from handoff.auth import (
+    RateLimiter,
+    SessionCodec,
+    StaffError,
+    StaffSession,
+    authenticate,
+    create_user,
+    csrf_ok,
+    fingerprint,
+    provisioning_uri,
+)
 from handoff.chair import STAGES, queue_state, registrants
 from handoff.exports import case_csv, case_pdf
 from handoff.folders import FOLDERS
@@ -274,7 +284,8 @@ def staff_app(service: Service) -> FastAPI:
         return render(request, "error.html", {"message": str(exc)}, status_code=409)
 
     @app.exception_handler(AdminError)
-    async def _admin_error(request: Request, exc: AdminError) -> Response:
+    @app.exception_handler(StaffError)
+    async def _admin_error(request: Request, exc: ValueError) -> Response:
         return render(request, "error.html", {"message": str(exc)}, status_code=400)
 
     _add_login_routes(app)
@@ -738,6 +749,29 @@ def _add_admin_routes(app: FastAPI) -> None:
             audit(s, user, "invite", "case", case.id, case_id=case.id)
             text = invitation_text(code, _config(request).service.settings.telegram_bot_username)
         return render(request, "invitation.html", {"user": user, "case": case, "text": text})
+
+    @app.post("/admin/users", dependencies=[Csrf])
+    def admin_create_user(
+        request: Request,
+        user: Administrator,
+        email: Annotated[str, Form()],
+        name: Annotated[str, Form()],
+        role: Annotated[str, Form()],
+        organisation: Annotated[str, Form()] = "",
+    ) -> Response:
+        """A new staff account; its password and two-factor secret are shown once, never stored in clear."""
+        with _db(request) as s:
+            account = create_user(
+                s, email=email, name=name.strip(), role=role, organisation=organisation.strip() or None
+            )
+            audit(s, user, "create", "staff_user", account.user.id, detail=account.user.role)
+            details = {
+                "email": account.user.email,
+                "password": account.password,
+                "totp_secret": account.totp_secret,
+                "totp_uri": provisioning_uri(account.user),
+            }
+        return render(request, "new_account.html", {"user": user, "account": details})
 
     @app.post("/admin/users/{user_id}/unlock", dependencies=[Csrf])
     def admin_unlock(request: Request, user: Administrator, user_id: int) -> Response:

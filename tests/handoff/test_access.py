@@ -85,6 +85,12 @@ ROUTES: list[Route] = [
         data=lambda w: {"chair": "chair_a@example.org", "lead": "adv_a@example.org"},
     ),
     Route("POST", "/admin/cases/{case_id}/invite", ADMIN, data=lambda w: {"note": "for the sister"}),
+    Route(
+        "POST",
+        "/admin/users",
+        ADMIN,
+        data=lambda w: {"email": "new@example.org", "name": "New", "role": "advocate", "organisation": "Org A"},
+    ),
     Route("POST", "/admin/users/{user_id}/unlock", ADMIN),
     Route("POST", "/admin/users/{user_id}/active", ADMIN, data=lambda w: {"active": "yes"}),
     Route("GET", "/admin/audit", ADMIN),

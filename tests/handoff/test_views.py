@@ -250,3 +250,44 @@ def test_no_reply_to_someone_who_sent_stop(world: World) -> None:
         s.get(Contact, ticket.contact_id).stopped = True  # type: ignore[union-attr]
         with pytest.raises(tickets.TicketError):
             tickets.reply(s, ticket, me, "hello")
+
+
+def test_administrator_creates_a_staff_account_that_can_sign_in_with_two_factor(
+    client: TestClient, world: World
+) -> None:
+    import re
+
+    import pyotp
+
+    from .conftest import csrf_of
+
+    csrf = logged_in(client, world, "admin")
+    form = {"csrf": csrf, "email": "Nadia@Example.org", "name": "Nadia", "role": "advocate", "organisation": "Org A"}
+    page = client.post("/staff/admin/users", data=form).text
+    password = re.search(r"<dt>Password</dt><dd><code>([^<]+)</code>", page)
+    secret = re.search(r"<dt>Two-factor secret</dt><dd><code>([^<]+)</code>", page)
+    assert password and secret, "the new account's details are shown once"
+    assert password.group(1) not in client.get("/staff/admin").text
+    assert "Nadia" in client.get("/staff/admin").text
+    client.post("/staff/logout", data={"csrf": csrf})
+    login_page = client.get("/staff/login")
+    signed_in = client.post(
+        "/staff/login",
+        data={
+            "email": "nadia@example.org",
+            "password": password.group(1),
+            "code": pyotp.TOTP(secret.group(1)).now(),
+            "csrf": csrf_of(login_page.text),
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
+    refused = client.post("/staff/admin/users", data=form)
+    assert refused.status_code in (400, 403)
+
+
+def test_an_advocate_account_needs_an_organisation(client: TestClient, world: World) -> None:
+    csrf = logged_in(client, world, "admin")
+    form = {"csrf": csrf, "email": "x@example.org", "name": "X", "role": "advocate", "organisation": ""}
+    response = client.post("/staff/admin/users", data=form)
+    assert response.status_code == 400 and "organisation" in response.text
