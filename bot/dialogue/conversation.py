@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 from bot.content import topics
 from bot.dialogue import codes
-from bot.dialogue.first_contact import FirstContact
+from bot.dialogue.first_contact import FirstContact, language_named
 from bot.dialogue.intake import Intake
 from bot.dialogue.menu import Menu
 from bot.dialogue.turn import Turn, ascii_digits, pick, pick_many
 from bot.dialogue.words import normalise, words_in_any_language
-from bot.i18n import BY_CODE, LANGUAGES, _, isolate, resolve_language, use_language
+from bot.i18n import BY_CODE, _, isolate, use_language
 from bot.nlu.base import Parse
 from bot.storage.models import StaffUser
 from handoff.queue import open_ticket
@@ -67,7 +67,7 @@ class Conversation(FirstContact, Menu, Intake):
             return None
         if codes.join_code_in(text) or codes.resume_code_in(text) or codes.bare_code_in(text):
             return None
-        if resolve_language(text) or normalise(text) in LANGUAGE_NAMES:
+        if self.c.state == "language" and language_named(text):
             return None  # "en-GB", "Polski": a language being chosen
         parse = self.t.nlu.parse(text, self.c.language)
         self.t.intent = parse.intent
@@ -154,9 +154,6 @@ class Conversation(FirstContact, Menu, Intake):
             return
         else:
             self.show_menu()
-
-
-LANGUAGE_NAMES = frozenset(normalise(n) for lang in LANGUAGES for n in (lang.native_name, lang.english_name))
 
 
 STATES: dict[str, Callable[[Conversation], None]] = {

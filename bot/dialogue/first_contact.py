@@ -7,10 +7,33 @@ from sqlalchemy import select
 from bot.content import topics
 from bot.dialogue import codes
 from bot.dialogue.messages import Choice
-from bot.dialogue.turn import Step, pick
+from bot.dialogue.turn import Step, ascii_digits, pick
 from bot.dialogue.words import normalise
-from bot.i18n import BY_CODE, LANGUAGES, _, isolate, resolve_language, use_language
+from bot.i18n import BY_CODE, LANGUAGES, Language, _, isolate, resolve_language, use_language
 from bot.storage.models import Case, Invitation, utcnow
+
+
+def _names(language: Language) -> set[str]:
+    """What people type to name a language: its own name, its English name, or a part of it."""
+    english = language.english_name.replace("(", ",").replace(")", "")
+    return {normalise(language.native_name), normalise(english)} | {normalise(p) for p in english.split(",")}
+
+
+LANGUAGE_NAMES = {name: lang.code for lang in LANGUAGES for name in _names(lang)}
+
+
+def language_named(text: str) -> str | None:
+    """The language a reply to the language menu names: by number, by name, or a code like en-GB.
+
+    A bare code is not enough: "hi" is a greeting long before it is Hindi, and "so" is an English word.
+    """
+    typed = normalise(ascii_digits(text))
+    if typed.isdigit():
+        return pick(typed, [Choice(lang.code, lang.native_name) for lang in LANGUAGES])
+    if typed in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[typed]
+    return resolve_language(typed) if "-" in typed or "_" in typed else None
+
 
 MAX_CODE_ATTEMPTS = 5  # wrong invitation codes before a person is asked to get help
 
@@ -110,12 +133,7 @@ class FirstContact(Step):
     def language_state(self) -> None:
         """Choosing a language by number, name or code."""
         t, c = self.t, self.c
-        choices = [Choice(lang.code, lang.native_name) for lang in LANGUAGES]
-        code = (
-            pick(t.text, choices)
-            or resolve_language(t.text)
-            or next((lang.code for lang in LANGUAGES if normalise(t.text) == normalise(lang.english_name)), None)
-        )
+        code = language_named(t.text)
         if code is None:
             with use_language(c.language or t.data.get("hint") or "en"):
                 t.say(_("Sorry, I didn't understand. Please reply with the number of your language."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.admin import create_case, invite
@@ -143,3 +144,24 @@ def test_a_first_message_in_urdu_gets_the_emergency_line_and_menu_prompt_in_urdu
     urdu = translations("ur").gettext("Which language would you like to use? Reply with a number.")
     assert urdu in heard and "Which language would you like to use" in heard
     assert heard.count("999") == 2, "the emergency line in English and in Urdu"
+
+
+def test_hi_at_the_language_menu_is_a_greeting_not_hindi(service):
+    person = Person(service.engine)
+    person.says("hello")
+    heard = person.says("hi")
+    assert "number of your language" in heard
+    assert "Hindi" not in heard and "हिन्दी" in person.options
+
+
+@pytest.mark.parametrize("typed", ["Urdu", "اردو", "sorani", "Kurdish", "Punjabi", "pa-Guru"])
+def test_a_language_can_be_typed_by_its_name(service, typed):
+    from bot.dialogue.first_contact import language_named
+
+    assert language_named(typed) in {"ur", "ckb", "pa"}
+
+
+def test_hi_at_the_menu_is_understood_as_a_greeting(service):
+    person = Person(service.engine)
+    person.gets_through_first_contact()
+    assert "Sorry" not in person.says("hi")
