@@ -103,14 +103,24 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from bot.service import build_service
 
     service = build_service(get_settings())
-    first = args.lang or "hello"
+    from bot.i18n import BY_CODE, resolve_language
+
     print("(Type your messages. Ctrl-D to leave. Your place is kept if you come back.)")
 
     def send(text: str) -> None:
         for reply in service.engine.handle(Inbound(channel="cli", address=args.address, text=text)):
             print("\nbot> " + reply.as_plain_text().replace("\n", "\n     "))
 
-    send(first)
+    if service.engine.language_of("cli", args.address) is None:
+        send("hello")
+    else:
+        # Never send a made-up message to someone part-way through: it could be taken as an answer.
+        print("(Welcome back: carry on where you left off, or send MENU.)")
+    chosen = resolve_language(args.lang)
+    if args.lang and chosen is None:
+        print(f"unknown language {args.lang!r}; choose from the menu", file=sys.stderr)
+    elif chosen is not None:
+        send(BY_CODE[chosen].native_name)  # as if the person had picked it from the language menu
     for line in sys.stdin:
         if line.strip():
             send(line.rstrip("\n"))

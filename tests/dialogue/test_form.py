@@ -236,6 +236,8 @@ def test_the_terminal_chat_completes_the_intake_across_two_processes(tmp_path):
     out2 = subprocess.run(
         cmd, input="\n".join(rest) + "\n", capture_output=True, text=True, env=env, timeout=120, check=True
     ).stdout
+    assert "Welcome back" in out2, "the second process carries on; it sends nothing on the person's behalf"
+    assert "How you want to take part: Write an account" in out2
     assert "Your answers are saved" in out2, out2[-2000:]
 
 
