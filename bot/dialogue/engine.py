@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.content.helplines import Helplines
 from bot.dialogue import codes
 from bot.dialogue.conversation import Conversation, Turn
-from bot.dialogue.messages import Inbound, Outbound
+from bot.dialogue.messages import Choice, Inbound, Outbound
 from bot.i18n import use_language
 from bot.nlu.base import NLU
 from bot.storage.crypto import cipher
@@ -52,6 +52,27 @@ class Engine:
                 .join(Address, Address.contact_id == Contact.id)
                 .where(Address.channel == channel, Address.address_index == index)
             )
+
+    def last_said(self, channel: str, address: str) -> list[Outbound] | None:
+        """What the bot said since the person last wrote (None if we have never met them).
+
+        A web chat page that is reloaded shows this again, instead of sending a message on the
+        person's behalf that could be taken as an answer.
+        """
+        index = cipher().blind_index(f"{channel}:{address}")
+        with self.db.session() as s:
+            found = s.scalars(select(Address).where(Address.channel == channel, Address.address_index == index)).first()
+            if found is None:
+                return None
+            last_in = s.scalar(
+                select(func.max(Message.id)).where(Message.contact_id == found.contact_id, Message.direction == "in")
+            )
+            said = s.scalars(
+                select(Message)
+                .where(Message.contact_id == found.contact_id, Message.direction == "out", Message.id > (last_in or 0))
+                .order_by(Message.id)
+            )
+            return [Outbound(m.body, tuple(Choice(c["value"], c["label"]) for c in m.choices or ())) for m in said]
 
     def is_duplicate(self, inbound: Inbound) -> bool:
         """Whether this provider message was already handled (webhooks are retried)."""

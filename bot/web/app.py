@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from bot.channels import channels_router
-from bot.dialogue.messages import Inbound
+from bot.dialogue.messages import Inbound, Outbound
 from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, isolate, use_language
 from bot.service import Service
 from handoff.web import staff_app
@@ -72,6 +73,21 @@ def create_app(service: Service) -> FastAPI:
             )
         return response
 
+    @app.post("/chat/start")
+    async def chat_start(request: Request) -> Response:
+        """Opening the chat page: a new person is greeted; someone returning sees where they were."""
+        if not _same_origin(request, service.settings.public_base_url):
+            return JSONResponse({"error": "forbidden"}, status_code=403, headers=NO_STORE)
+        session_id = request.cookies.get(CHAT_COOKIE)
+        if not session_id:
+            return JSONResponse({"error": "open /chat first"}, status_code=400, headers=NO_STORE)
+        said = await run_in_threadpool(service.engine.last_said, "web", session_id)
+        if said is None:
+            said = await run_in_threadpool(
+                service.engine.handle, Inbound(channel="web", address=session_id, text="hello")
+            )
+        return await _chat_reply(session_id, said)
+
     @app.post("/chat/send")
     async def chat_send(request: Request) -> Response:
         """One message from the web chat; the replies come back at once."""
@@ -87,11 +103,13 @@ def create_app(service: Service) -> FastAPI:
             return JSONResponse(
                 {"error": "a message of 1 to 4000 characters is needed"}, status_code=400, headers=NO_STORE
             )
-        from starlette.concurrency import run_in_threadpool
-
         replies = await run_in_threadpool(
             service.engine.handle, Inbound(channel="web", address=session_id, text=message)
         )
+        return await _chat_reply(session_id, replies)
+
+    async def _chat_reply(session_id: str, replies: list[Outbound]) -> Response:
+        """The replies, and the page's words once the person has chosen a language."""
         chosen = await run_in_threadpool(service.engine.language_of, "web", session_id)
         return JSONResponse(
             {

@@ -63,3 +63,20 @@ def test_quick_exit_forgets_the_chat_cookie(service):
     client.get("/chat")
     response = client.post("/chat/exit")
     assert CHAT_COOKIE in response.headers["set-cookie"] and "Max-Age=0" in response.headers["set-cookie"]
+
+
+def test_reloading_the_page_mid_form_shows_the_question_again_and_answers_nothing(service):
+    client = TestClient(create_app(service))
+    client.get("/chat")
+    first = client.post("/chat/start").json()["replies"]
+    assert "English" in [c["label"] for c in first[-1]["choices"]]
+    for answer in ["1", "1", "2", "2", "7"]:  # English, safe, nobody reads, no code, the form
+        client.post("/chat/send", json={"text": answer})
+    with service.db.session() as s:
+        before = s.scalar(select(func.count(Message.id)).where(Message.direction == "in"))
+    client.get("/chat")  # a reload
+    again = client.post("/chat/start").json()["replies"]
+    assert "How did you know the person who died?" in again[-1]["text"]
+    assert again[-1]["choices"], "the quick replies come back too"
+    with service.db.session() as s:
+        assert s.scalar(select(func.count(Message.id)).where(Message.direction == "in")) == before

@@ -42,14 +42,18 @@
 
   // Messages are sent one after another, so two quick taps are answered in order.
   function send(text, shown) {
-    if (shown !== null) bubble(shown || text, "me");
+    bubble(shown || text, "me");
+    return post("/chat/send", { text: text });
+  }
+
+  function post(path, body) {
     choicesBox.innerHTML = "";
     queue = queue.then(function () {
-      return fetch("/chat/send", {
+      return fetch(path, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         credentials: "same-origin",
-        body: JSON.stringify({ text: text })
+        body: JSON.stringify(body)
       }).then(function (r) { return r.json(); }).then(function (data) {
         if (data.page) followLanguage(data.page);
         var replies = data.replies || [];
@@ -100,6 +104,7 @@
     lastEsc = now;
   });
 
-  // The first visit starts the conversation without showing a message from the person.
-  send("hello", null);
+  // Opening the page greets a new person, or shows someone returning where they were; it never
+  // sends a message on their behalf.
+  post("/chat/start", {});
 })();
