@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
 
+    urgent_escalation_minutes: int = 10  # an urgent ticket nobody has taken moves on after this
     helplines_file: Path = PROJECT_ROOT / "bot" / "content" / "helplines.yaml"
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
     default_timezone: str = "Europe/London"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 from bot.dialogue.reminders import send_due_reminders
 from bot.privacy import purge_expired_cases
@@ -20,7 +20,9 @@ def tick(service: Service, today: date | None = None) -> None:
     """One pass of every timed job, each in its own transaction (one failing never stops the others)."""
     today = today or utcnow().date()
     jobs = {
-        "escalation": lambda: escalation_tick(service.db),
+        "escalation": lambda: escalation_tick(
+            service.db, after=timedelta(minutes=service.settings.urgent_escalation_minutes)
+        ),
         "reminders": lambda: _in_session(service, lambda s: send_due_reminders(s, today)),
         "retention": lambda: _in_session(service, lambda s: purge_expired_cases(s, today)),
     }

@@ -35,7 +35,7 @@ def test_a_tick_sends_due_reminders(service):
 def test_a_failing_job_does_not_stop_the_others(service, monkeypatch, caplog):
     _person_who_said_not_now(service)
 
-    def broken(db):
+    def broken(db, after=None):
         raise RuntimeError("database hiccup")
 
     monkeypatch.setattr(timers, "escalation_tick", broken)
