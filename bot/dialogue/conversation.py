@@ -46,6 +46,9 @@ class Conversation(FirstContact, Menu, Intake):
             return
         if c.human_holds:
             return  # an advocate is holding the conversation: the bot stays silent
+        if t.inbound.media and not t.text and c.state not in ("new", "language"):
+            self._listened_to_by_a_person()
+            return
         if was_stopped and self.t.is_word("start"):
             t.say(_("Welcome back. You will get messages from us again."))
             self._reprompt()
@@ -58,6 +61,17 @@ class Conversation(FirstContact, Menu, Intake):
         if self._global_commands(parse):
             return
         STATES.get(c.state, Conversation.menu_state)(self)
+
+    def _listened_to_by_a_person(self) -> None:
+        """A voice note or photo: the bot cannot understand it, and it may say someone is in danger."""
+        ticket = open_ticket(self.t.session, self.c, reason="media", urgent=False)
+        self.t.say(
+            _(
+                "Thank you for sending this. It is kept safely, and a person from our team will listen to it or look at it."
+            )
+        )
+        self.t.say(reply_expectation(self.t.session, ticket, self.t.inbound.received_at))
+        self._reprompt()
 
     # ------------------------------------------------------------------ understanding and safety
     def _understand(self) -> Parse | None:

@@ -168,3 +168,20 @@ def test_a_language_code_typed_at_the_language_menu_is_never_urgent(service):
     assert "safe for you to talk" in person.says("en-GB")
     with service.db.session() as s:
         assert s.scalars(select(Ticket)).first() is None
+
+
+def test_a_voice_note_is_kept_encrypted_and_a_person_will_listen(service):
+    from bot.dialogue.messages import Inbound, Media
+    from bot.storage.models import Attachment
+
+    person = Person(service.engine)
+    person.gets_through_first_contact()
+    person.picks("Tell us how you want to take part")
+    voice = Media("audio/ogg", b"OggS-fake-voice-note-bytes")
+    replies = service.engine.handle(Inbound(channel="sms", address=person.address, text="", media=(voice,)))
+    heard = "\n".join(r.text for r in replies)
+    assert "a person from our team will listen" in heard
+    assert "How did you know the person who died?" in heard, "the question is asked again; nothing is lost"
+    with service.db.session() as s:
+        assert s.scalars(select(Ticket)).one().reason == "media"
+        assert s.scalars(select(Attachment)).one().content_type == "audio/ogg"
