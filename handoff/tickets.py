@@ -102,18 +102,23 @@ def add_note(session: Session, ticket: Ticket, staff: StaffUser, text: str) -> T
     return _event(session, ticket, "note", staff, note=text)
 
 
-def hand_back(session: Session, ticket: Ticket, staff: StaffUser) -> None:
-    """Return the person to the bot: the ticket ends as "returned" and the bot answers again."""
+def _end(session: Session, ticket: Ticket, staff: StaffUser, status: str, kind: str, detail: str) -> None:
+    """End the period of human contact (only its holder may end a held ticket); the bot answers again."""
     if ticket.status == "active":
         _require_holder(ticket, staff)
     elif ticket.status != "waiting":
         raise TicketError("this ticket is not open")
-    ticket.status = "returned"
-    ticket.assignee_id = None
+    ticket.status = status
     ticket.closed_on = ticket.last_activity_on = utcnow()
     _contact(session, ticket).human_holds = False
-    _event(session, ticket, "handed_back", staff)
-    audit(session, staff, "status", "ticket", ticket.id, case_id=ticket.case_id, detail="returned to the bot")
+    _event(session, ticket, kind, staff)
+    audit(session, staff, "status", "ticket", ticket.id, case_id=ticket.case_id, detail=detail)
+
+
+def hand_back(session: Session, ticket: Ticket, staff: StaffUser) -> None:
+    """Return the person to the bot: the ticket ends as "returned" and nobody holds it."""
+    _end(session, ticket, staff, "returned", "handed_back", "returned to the bot")
+    ticket.assignee_id = None
 
 
 def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUser) -> None:
@@ -142,15 +147,7 @@ def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUs
 
 def close(session: Session, ticket: Ticket, staff: StaffUser) -> None:
     """End the period of human contact; the bot answers the person again."""
-    if ticket.status == "active":
-        _require_holder(ticket, staff)
-    elif ticket.status != "waiting":
-        raise TicketError("this ticket is not open")
-    ticket.status = "closed"
-    ticket.closed_on = ticket.last_activity_on = utcnow()
-    _contact(session, ticket).human_holds = False
-    _event(session, ticket, "closed", staff)
-    audit(session, staff, "status", "ticket", ticket.id, case_id=ticket.case_id, detail="closed")
+    _end(session, ticket, staff, "closed", "closed", "closed")
 
 
 # ---------------------------------------------------------------------------------------- escalation
