@@ -94,29 +94,92 @@ def load_lexicon(folder: Path = LEXICON_DIR) -> list[Phrase]:
     return phrases
 
 
+def _deletions(word: str, depth: int = 2) -> set[str]:
+    """The word with up to `depth` letters removed: two words within that many edits share one."""
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
 class SafetyLexicon:
-    """Matches a message against every language's urgent phrases, tolerant of small misspellings."""
+    """Matches a message against every language's urgent phrases, tolerant of small misspellings.
+
+    Indexes make a match cost about as much as the message is long, not as the lexicon is big; every
+    candidate they find is still checked with the same rules, so the answer never depends on them.
+    """
 
     def __init__(self, phrases: list[Phrase]) -> None:
         self.phrases = phrases
+        # First word -> positions of the phrases starting with it.
+        self._by_first: dict[str, list[int]] = {}
+        for n, p in enumerate(phrases):
+            self._by_first.setdefault(p.tokens[0], []).append(n)
+        # Any two words within 2 edits (transpositions included) share a form with up to two
+        # letters removed from each; only words of 5+ letters are ever matched fuzzily.
+        self._first_by_deletion: dict[str, set[str]] = {}
+        for first in self._by_first:
+            if len(first) >= _EXACT_BELOW:
+                for form in _deletions(first):
+                    self._first_by_deletion.setdefault(form, set()).add(first)
+        # The run-together phrase, and its halves for long ones: what `_may_contain` looks for.
+        self._by_piece: dict[str, set[int]] = {}
+        for n, p in enumerate(phrases):
+            target = "".join(p.tokens)
+            if len(target) < 6:
+                continue
+            pieces = [target]
+            if len(target) >= 10:
+                half = len(target) // 2
+                pieces += [target[:half], target[half:]]
+            for piece in pieces:
+                self._by_piece.setdefault(piece, set()).add(n)
+        self._piece_lengths = sorted({len(piece) for piece in self._by_piece})
 
-    def match(self, text: str) -> Phrase | None:
-        """The first urgent phrase found in the message, or None."""
+    def _candidates(self, words: list[str]) -> list[int]:
+        """Positions of the phrases that pass the cheap pre-check, in lexicon order."""
+        found: set[int] = set()
+        for w in set(words):
+            firsts = {w} if w in self._by_first else set()
+            if len(w) >= _EXACT_BELOW:
+                for form in _deletions(w):
+                    firsts |= self._first_by_deletion.get(form, set())
+            for first in firsts:
+                if _token_matches(w, first):
+                    found.update(self._by_first[first])
+        squashed = "".join(words)
+        for length in self._piece_lengths:
+            if length > len(squashed):
+                break
+            for i in range(len(squashed) - length + 1):
+                hit = self._by_piece.get(squashed[i : i + length])
+                if hit:
+                    found |= hit
+        return sorted(found)
+
+    def _scan(self, words: list[str]) -> list[int]:
+        """The same positions as `_candidates`, found by trying every phrase (the indexes' reference)."""
+        squashed = "".join(words)
+        return [
+            n
+            for n, p in enumerate(self.phrases)
+            if any(_token_matches(w, p.tokens[0]) for w in words) or _may_contain(squashed, p)
+        ]
+
+    def match(self, text: str, *, scan: bool = False) -> Phrase | None:
+        """The first urgent phrase found in the message, or None (`scan`: without the indexes)."""
         words = normalise(text).split()
         if not words:
             return None
         joined_cache: dict[tuple[int, int], str] = {}
-        squashed = "".join(words)
-        for p in self.phrases:
-            n = len(p.tokens)
-            # Cheap pre-check: some message word must match the phrase's first word, or the phrase
-            # (spaces removed) must nearly appear in the message (spaces removed).
-            first = p.tokens[0]
-            if not any(_token_matches(w, first) for w in words) and not _may_contain(squashed, p):
-                continue
+        for n in self._scan(words) if scan else self._candidates(words):
+            p = self.phrases[n]
+            size = len(p.tokens)
             # 1) token by token, each token exact or within a small edit distance
-            for i in range(len(words) - n + 1):
-                if all(_token_matches(w, t) for w, t in zip(words[i : i + n], p.tokens)):
+            for i in range(len(words) - size + 1):
+                if all(_token_matches(w, t) for w, t in zip(words[i : i + size], p.tokens)):
                     return p
             # 2) words split or run together ("kill my self", "killmyself"), on word boundaries only,
             #    so "want to diet" never matches "want to die".
@@ -124,7 +187,7 @@ class SafetyLexicon:
             if len(target) < 6:
                 continue
             for i in range(len(words)):
-                for j in range(i + 1, min(len(words), i + n + 2) + 1):
+                for j in range(i + 1, min(len(words), i + size + 2) + 1):
                     key = (i, j)
                     joined = joined_cache.get(key)
                     if joined is None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from bot.nlu import ComposedNLU
-from bot.nlu.lexicon import check_safety
+from bot.nlu.data import TEST_DIR, load_examples
+from bot.nlu.lexicon import check_safety, default_lexicon
 
 # One or more messages per language that a human must see at once. Written independently of the
 # lexicon files and the held-out split, in the way people text (no accents, merged words, mixing).
@@ -82,3 +85,31 @@ def test_lexicon_hit_outranks_the_classifier(embedded_nlu: ComposedNLU) -> None:
     parsed = embedded_nlu.parse("thank you for everything but I want to end my life")
     assert (parsed.intent, parsed.triage, parsed.confidence) == ("self_harm_risk", "urgent", 1.0)
     assert parsed.entities[0]["value"] == "end my life"
+
+
+def _misspelt(text: str, rng: random.Random) -> str:
+    """One slip of the thumb: two letters swapped, one wrong, one missing or one doubled."""
+    if len(text) < 3:
+        return text
+    i = rng.randrange(len(text) - 1)
+    return rng.choice(
+        [
+            text[:i] + text[i + 1] + text[i] + text[i + 2 :],
+            text[:i] + "x" + text[i + 1 :],
+            text[:i] + text[i + 1 :],
+            text[:i] + text[i] + text[i:],
+        ]
+    )
+
+
+def test_the_lexicon_indexes_never_change_what_is_found() -> None:
+    # The indexes only make matching faster: every held-out message, misspelt once or twice or run
+    # together, must find the same phrase (or none) as trying every phrase in turn.
+    rng = random.Random(7)
+    texts = [e.text for e in load_examples(TEST_DIR)]
+    texts += [_misspelt(t, rng) for t in texts] + [_misspelt(_misspelt(t, rng), rng) for t in texts]
+    texts += [t.replace(" ", "") for t in texts[::3]]
+    lexicon = default_lexicon()
+    differences = [t for t in texts if lexicon.match(t) != lexicon.match(t, scan=True)]
+    assert not differences
+    assert sum(lexicon.match(t) is not None for t in texts) > 100  # the comparison covered real hits
