@@ -20,6 +20,7 @@ from sklearn.svm import LinearSVC
 from bot.nlu.base import FALLBACK_INTENT, URGENT_INTENTS, Parse, triage_for
 from bot.nlu.data import TRAIN_DIR, Example, data_hash, load_examples
 from bot.nlu.normalise import normalise
+from bot.nlu.tfidf import DirectTfidf, stacked
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,17 @@ class CalibratedScorer:
     """The calibrated model's probabilities, computed directly with NumPy.
 
     Exactly what `Pipeline.predict_proba` returns for the sigmoid-calibrated LinearSVC, but without
-    scikit-learn's per-call input validation, which cost about 20 ms of a 23 ms parse (measured in
-    docs/benchmarks.md): one matrix product and one sigmoid per fold instead of 78 small calls.
+    scikit-learn's per-call input validation, which cost most of a parse (docs/benchmarks.md): the
+    TF-IDF features are looked up from each vectorizer's vocabulary, then one product and one sigmoid
+    per calibration fold.
     """
 
     def __init__(self, pipe: Pipeline) -> None:
         self.pipe = pipe
-        self.features = pipe.named_steps["features"]
+        features: Any = pipe.named_steps["features"]
+        self.vectorizers: list[DirectTfidf] = []
+        for _name, vec in features.transformer_list:
+            self.vectorizers.append(DirectTfidf(vec, offset=sum(len(v) for v in self.vectorizers)))
         model: Any = pipe.named_steps["model"]
         self.folds = []
         for fold in model.calibrated_classifiers_:
@@ -104,14 +109,14 @@ class CalibratedScorer:
                 raise ValueError("a calibration fold lacks an intent: cannot score directly")
             a = np.array([c.a_ for c in fold.calibrators])
             b = np.array([c.b_ for c in fold.calibrators])
-            self.folds.append((fold.estimator.coef_.T.copy(), fold.estimator.intercept_, a, b))
+            self.folds.append((np.ascontiguousarray(fold.estimator.coef_.T), fold.estimator.intercept_, a, b))
 
     def proba(self, text: str) -> Any:
         """Probability of each intent (in `pipe.classes_` order) for one message."""
-        x = self.features.transform([text])
+        cols, values = stacked(self.vectorizers, text)
         total = np.zeros(len(self.folds[0][1]))
         for coef, intercept, a, b in self.folds:
-            decision = np.asarray(x @ coef).ravel() + intercept
+            decision = values @ coef[cols] + intercept
             p = 1.0 / (1.0 + np.exp(a * decision + b))
             s = p.sum()
             total += p / s if s > 0 else np.full_like(p, 1.0 / len(p))

@@ -9,7 +9,10 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
+
 from bot.nlu.normalise import normalise
+from bot.nlu.tfidf import DirectTfidf
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +139,35 @@ def _profile() -> Any:
     return pipe
 
 
-def _profile_scores(text: str, candidates: tuple[str, ...]) -> dict[str, float]:
+class _ProfileScorer:
+    """The profile's naive Bayes probabilities for one message, computed directly (see bot/nlu/tfidf.py)."""
+
+    def __init__(self, pipe: Any) -> None:
+        vectorizer, model = pipe[0], pipe[-1]
+        self.tfidf = DirectTfidf(vectorizer)
+        self.classes = [str(c) for c in model.classes_]
+        self.log_prob = np.ascontiguousarray(model.feature_log_prob_.T)  # one row per feature
+        self.log_prior = model.class_log_prior_
+
+    def proba(self, text: str) -> Any:
+        cols, values = self.tfidf.transform(text)
+        joint = values @ self.log_prob[cols] + self.log_prior
+        joint = np.exp(joint - joint.max())
+        return joint / joint.sum()
+
+
+@lru_cache(maxsize=1)
+def _profile_scorer() -> _ProfileScorer | None:
     pipe = _profile()
-    if pipe is None:
+    return _ProfileScorer(pipe) if pipe is not None else None
+
+
+def _profile_scores(text: str, candidates: tuple[str, ...]) -> dict[str, float]:
+    scorer = _profile_scorer()
+    if scorer is None:
         return {}
-    probs = pipe.predict_proba([text])[0]
-    raw = {str(c): float(p) for c, p in zip(pipe.classes_, probs) if c in candidates}
+    probs = scorer.proba(text)
+    raw = {c: float(p) for c, p in zip(scorer.classes, probs) if c in candidates}
     total = sum(raw.values()) or 1.0
     return {c: p / total for c, p in raw.items()}
 
@@ -152,6 +178,11 @@ def _restrict(scores: dict[str, float], candidates: tuple[str, ...]) -> dict[str
     return {c: p / total for c, p in raw.items()} if total > 0 else {}
 
 
+@lru_cache(maxsize=1)
+def _folded_arabic_words() -> dict[str, frozenset[str]]:
+    return {lang: frozenset(normalise(w) for w in words) for lang, words in _ARABIC_WORDS.items()}
+
+
 def _arabic_script(text: str) -> tuple[str | None, float]:
     """Tell Arabic, Farsi, Urdu and Sorani apart by their own letters, common words and fastText."""
     rules: dict[str, float] = dict.fromkeys(ARABIC_SCRIPT_LANGUAGES, 0.0)
@@ -159,8 +190,8 @@ def _arabic_script(text: str) -> tuple[str | None, float]:
         rules[lang] += sum(w * text.count(ch) for ch, w in letters.items())
     folded_words = set(normalise(text).split())
     raw_words = text.split()
-    for lang, words in _ARABIC_WORDS.items():
-        rules[lang] += 2 * len(folded_words & {normalise(w) for w in words})
+    for lang, words in _folded_arabic_words().items():
+        rules[lang] += 2 * len(folded_words & words)
     rules["ar"] += sum(1 for w in raw_words if w.startswith(("ال", "وال", "بال")) and len(w) > 3)
     rule_total = sum(rules.values())
     ft = _restrict(_fasttext.scores(text), ARABIC_SCRIPT_LANGUAGES)

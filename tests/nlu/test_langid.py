@@ -46,3 +46,17 @@ def test_roman_urdu_is_not_mistaken_for_english(text: str) -> None:
 def test_short_or_ambiguous_messages_do_not_switch_language(text: str) -> None:
     # A wrong guess would change the language the bot answers in; None keeps the person's choice.
     assert detect_language(text)[0] is None
+
+
+def test_the_profile_scores_exactly_as_scikit_learn_does() -> None:
+    import numpy as np
+
+    from bot.nlu.data import TEST_DIR, load_examples
+    from bot.nlu.langid import _profile, _profile_scorer
+
+    texts = [e.text for e in load_examples(TEST_DIR)][::5]
+    expected = _profile().predict_proba(texts)
+    scorer = _profile_scorer()
+    assert scorer is not None
+    got = np.array([scorer.proba(t) for t in texts])
+    assert np.abs(expected - got).max() < 1e-9
