@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 
 from sqlalchemy import func, select
@@ -80,60 +81,91 @@ class Engine:
             return _already_seen(s, inbound)
 
     def _handle(self, s: Session, inbound: Inbound) -> list[Outbound]:
-        if inbound.provider_message_id and _already_seen(s, inbound):
-            log.info("duplicate %s message ignored", inbound.channel)
-            return []
-        address = self._address_for(s, inbound)
-        contact = self._lock(s, address.contact_id)
+        # A repeated provider id is caught by the unique constraint when the message is inserted
+        # (see `handle`), which saves a look-up on every other message.
+        address, contact = self._address_and_person(s, inbound)
         contact.last_inbound_at = inbound.received_at
+        address.last_seen_at = inbound.received_at
         message = Message(
             contact_id=contact.id,
             address_id=address.id,
             direction="in",
             channel=inbound.channel,
             body=inbound.text,
+            choices=None,
             author="family",
             status="received",
             provider_message_id=inbound.provider_message_id,
+            intent=None,
+            prompted=True,
+            next_attempt_at=None,
             created_at=inbound.received_at,
         )
-        s.add(message)
-        s.flush()
-        for media in inbound.media:
-            import base64
+        if inbound.media:
+            self._keep_media(s, message, inbound)
+        turn = Turn(session=s, contact=contact, inbound=inbound, nlu=self.nlu, helplines=self.helplines)
+        with use_language(contact.language):
+            Conversation(turn).respond()
+        message.intent = turn.intent
+        replies = [
+            Message(
+                contact_id=contact.id,
+                address_id=address.id,
+                direction="out",
+                channel=inbound.channel,
+                body=reply.text,
+                choices=[{"value": c.value, "label": c.label} for c in reply.choices] or None,
+                author="bot",
+                status="sent" if inbound.channel in SYNCHRONOUS_CHANNELS else "queued",
+                provider_message_id=None,
+                intent=None,
+                prompted=True,
+                next_attempt_at=inbound.received_at,
+                created_at=inbound.received_at,
+            )
+            for reply in turn.replies
+        ]
+        # The message and its replies in one multi-row INSERT (same columns set on each row), in
+        # order, so the replies always come after the message they answer.
+        s.add_all([message, *replies] if message not in s else replies)
+        return turn.replies
 
+    def _keep_media(self, s: Session, message: Message, inbound: Inbound) -> None:
+        """Store a voice note or photo with the message, encrypted."""
+        s.add(message)
+        s.flush()  # the attachments need the message's id
+        for media in inbound.media:
             s.add(
                 Attachment(
-                    contact_id=contact.id,
+                    contact_id=message.contact_id,
                     message_id=message.id,
                     content_type=media.content_type,
                     data=base64.b64encode(media.data).decode(),
                 )
             )
-        turn = Turn(session=s, contact=contact, inbound=inbound, nlu=self.nlu, helplines=self.helplines)
-        with use_language(contact.language):
-            Conversation(turn).respond()
-        message.intent = turn.intent
-        for reply in turn.replies:
-            s.add(
-                Message(
-                    contact_id=contact.id,
-                    address_id=address.id,
-                    direction="out",
-                    channel=inbound.channel,
-                    body=reply.text,
-                    choices=[{"value": c.value, "label": c.label} for c in reply.choices] or None,
-                    author="bot",
-                    status="sent" if inbound.channel in SYNCHRONOUS_CHANNELS else "queued",
-                    prompted=True,
-                    next_attempt_at=inbound.received_at,
-                )
-            )
-        return turn.replies
 
-    def _address_for(self, s: Session, inbound: Inbound) -> Address:
-        """The person behind an address; a RESUME code moves this address to the person who paused."""
+    def _address_and_person(self, s: Session, inbound: Inbound) -> tuple[Address, Contact]:
+        """The address and the person behind it, locked so that one person's messages are answered one
+        at a time; a RESUME code moves this address to the person who paused."""
         index = cipher().blind_index(f"{inbound.channel}:{inbound.address}")
+        if codes.resume_code_in(inbound.text) is None:
+            # The usual case, in one round trip: the address and its person, locked.
+            stmt = (
+                select(Address, Contact)
+                .join(Contact, Contact.id == Address.contact_id)
+                .where(Address.channel == inbound.channel, Address.address_index == index)
+                .execution_options(populate_existing=True)
+            )
+            if self.db.is_postgres:
+                stmt = stmt.with_for_update(of=Contact)
+            row = s.execute(stmt).first()
+            if row is not None:
+                return row[0], row[1]
+        address = self._address_for(s, inbound, index)
+        return address, self._lock(s, address.contact_id)
+
+    def _address_for(self, s: Session, inbound: Inbound, index: str) -> Address:
+        """The person behind an address (a new person if we have not met), following a RESUME code."""
         address = s.scalars(
             select(Address).where(Address.channel == inbound.channel, Address.address_index == index)
         ).first()
@@ -159,7 +191,6 @@ class Engine:
             )
             s.add(address)
             s.flush()
-        address.last_seen_at = inbound.received_at
         return address
 
     def _lock(self, s: Session, contact_id: int) -> Contact:
