@@ -18,6 +18,7 @@ from bot.nlu.base import NLU
 from bot.storage.crypto import cipher
 from bot.storage.db import Database
 from bot.storage.models import Address, Attachment, Contact, Message
+from bot.storage.outbox import announce
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +36,21 @@ class Engine:
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Answer one message; the message, every answer and the replies are committed together."""
-        try:
-            with self.db.session() as s:
-                return self._handle(s, inbound)
-        except IntegrityError:
-            # Two deliveries of one provider message raced: the other one stored it.
-            if inbound.provider_message_id and self.is_duplicate(inbound):
-                return []
-            raise
+        retries = 1
+        while True:
+            try:
+                with self.db.session() as s:
+                    return self._handle(s, inbound)
+            except IntegrityError:
+                # A provider delivered this message twice and the other delivery stored it.
+                if inbound.provider_message_id and self.is_duplicate(inbound):
+                    return []
+                # Or two first messages from someone new raced to create their record: the other
+                # one won, so answer again as the person it created.
+                if not retries:
+                    raise
+                retries -= 1
+                log.info("a new person's first messages arrived together; answering again")
 
     def language_of(self, channel: str, address: str) -> str | None:
         """The language a person chose, if they have chosen one (the web chat follows it)."""
@@ -128,6 +136,8 @@ class Engine:
         # The message and its replies in one multi-row INSERT (same columns set on each row), in
         # order, so the replies always come after the message they answer.
         s.add_all([message, *replies] if message not in s else replies)
+        if inbound.channel not in SYNCHRONOUS_CHANNELS and replies:
+            announce(s)
         return turn.replies
 
     def _keep_media(self, s: Session, message: Message, inbound: Inbound) -> None:
