@@ -58,6 +58,13 @@ class ComposedNLU:
         return replace(parsed, language=detected, triage=triage_for(parsed.intent))
 
 
+def warm_up() -> None:
+    """Load the language models and lexicon now, so that no family's first message waits for them."""
+    for text in ("thank you for your help", "شكرا لك على المساعدة"):
+        detect_language(text)
+        check_safety(text)
+
+
 def load_nlu(
     backend: str,
     *,
@@ -70,6 +77,7 @@ def load_nlu(
     """Build the NLU for a backend name ("embedded" or "rasa"); the embedded model is trained or loaded now."""
     embedded = EmbeddedClassifier(cache_dir=Path(cache_dir), threshold=threshold)
     embedded.load()  # train (seconds) or load the cache up front, not on a family's first message
+    warm_up()
     if backend == "embedded":
         return ComposedNLU(embedded)
     if backend == "rasa":
