@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed a demo case and staff accounts")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="web processes (default WEB_WORKERS, 1); use 2+ on PostgreSQL"
+    )
     serve.set_defaults(func=cmd_serve)
 
     chat = sub.add_parser("chat", help="talk to the bot in the terminal")
@@ -70,13 +73,14 @@ def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """The web app, webhooks and background work in one process."""
+    """The web app, webhooks and background work; with --workers, web requests in several processes."""
     import uvicorn
 
     from bot.service import build_service
     from bot.web.app import create_app
 
-    service = build_service(get_settings())
+    settings = get_settings()
+    service = build_service(settings)
     if args.demo:
         from bot.demo import seed_demo
 
@@ -87,10 +91,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.channels.worker import start_dispatcher_thread
     from bot.timers import start_timers_thread
 
-    dispatcher, stop = start_dispatcher_thread(service)  # the outbox is sent from this process too
+    # The outbox is sent from this process too, unless SERVE_DISPATCHERS=0 leaves it to `dhrbot worker`.
+    dispatcher, stop = start_dispatcher_thread(service, settings.serve_dispatchers)
     start_timers_thread(service, stop)
+    workers = args.workers or settings.web_workers
     try:
-        uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
+        if workers > 1:
+            # Each worker builds its own service (one Python process runs one turn at a time); this
+            # process supervises them and sends the outbox. Worker processes are started fresh
+            # (spawned), so this one's threads and connections are not copied into them.
+            uvicorn.run("bot.web.asgi:create", factory=True, workers=workers, host=args.host, port=args.port)
+        else:
+            uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
     finally:
         stop.set()
         dispatcher.join(timeout=10)

@@ -8,6 +8,7 @@ import threading
 
 from bot.channels.dispatcher import Dispatcher, build_senders, nudge
 from bot.service import Service
+from bot.storage.outbox import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,23 @@ class Dispatchers:
             thread.join(timeout)
 
 
+def _wake_on_notify(service: Service, stop: threading.Event) -> None:
+    """Wake this process's dispatchers when a turn in another process queues replies (PostgreSQL)."""
+    import psycopg
+
+    conninfo = service.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(f"LISTEN {OUTBOX_CHANNEL}")
+                while not stop.is_set():
+                    for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        nudge()
+        except psycopg.Error:
+            log.warning("outbox notifications lost; dispatchers poll until they are back", exc_info=True)
+            stop.wait(5.0)
+
+
 def start_dispatcher_thread(
     service: Service, count: int = DISPATCHERS_PER_PROCESS
 ) -> tuple[Dispatchers, threading.Event]:
@@ -50,6 +68,10 @@ def start_dispatcher_thread(
         threading.Thread(target=_run, args=(service, stop), name=f"dhrbot-dispatcher-{n}", daemon=True)
         for n in range(count)
     ]
+    if count and service.db.is_postgres:
+        threads.append(
+            threading.Thread(target=_wake_on_notify, args=(service, stop), name="dhrbot-outbox-listen", daemon=True)
+        )
     for thread in threads:
         thread.start()
     return Dispatchers(threads), stop

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Address, Contact, Message, utcnow
+
+# PostgreSQL channel on which a committed turn tells dispatchers in other processes to look.
+OUTBOX_CHANNEL = "dhrbot_outbox"
+
+
+def announce(session: Session) -> None:
+    """Wake the dispatchers of every process when this transaction commits (PostgreSQL only).
+
+    Dispatchers in the same process are woken directly; others would otherwise find the message
+    only at their next idle poll. NOTIFY is delivered at commit, and not at all on rollback.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 
 
 def latest_address(session: Session, contact: Contact) -> Address | None:
@@ -44,4 +57,5 @@ def enqueue(
     )
     session.add(message)
     session.flush()
+    announce(session)
     return message
