@@ -97,10 +97,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     workers = args.workers or settings.web_workers
     try:
         if workers > 1:
-            # Each worker builds its own service (one Python process runs one turn at a time); this
-            # process supervises them and sends the outbox. Worker processes are started fresh
-            # (spawned), so this one's threads and connections are not copied into them.
-            uvicorn.run("bot.web.asgi:create", factory=True, workers=workers, host=args.host, port=args.port)
+            from bot.web.workers import serve_workers
+
+            # Each worker builds its own service; this process supervises them and sends the outbox.
+            serve_workers(args.host, args.port, workers)
         else:
             uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
     finally:

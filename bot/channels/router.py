@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from starlette.concurrency import run_in_threadpool
 from telegram import Update
 from telegram.ext import Application
 
@@ -20,6 +19,7 @@ from bot.channels.delivery import record_delivery_status, stale_tap
 from bot.channels.dispatcher import nudge
 from bot.dialogue.messages import Inbound
 from bot.service import Service
+from bot.web.turns import TurnThreads
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class _LazyTelegram:
             self.app = None
 
 
-def channels_router(service: Service) -> APIRouter:
+def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
     """Routes for POST /webhooks/telegram, /webhooks/twilio and /webhooks/twilio/status."""
     settings = service.settings
     telegram = _LazyTelegram(service)
@@ -77,7 +77,7 @@ def channels_router(service: Service) -> APIRouter:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return Response("not a Telegram update", status_code=400)
         seen = Inbound(channel=tg.CHANNEL, address="", text="", provider_message_id=str(data["update_id"]))
-        if await run_in_threadpool(service.engine.is_duplicate, seen):
+        if await turns.run(service.engine.is_duplicate, seen):
             return Response(status_code=200)  # Telegram retried an update we already answered
         app = await telegram.get()
         try:
@@ -85,7 +85,7 @@ def channels_router(service: Service) -> APIRouter:
         except (AttributeError, KeyError, TypeError, ValueError):
             return Response("not a Telegram update", status_code=400)
         for inbound in await tg.collect_inbound(app, update):
-            await run_in_threadpool(service.engine.handle, inbound)
+            await turns.run(service.engine.handle, inbound)
             nudge()
         return Response(status_code=200)
 
@@ -113,10 +113,10 @@ def channels_router(service: Service) -> APIRouter:
         refs = tw.media_refs(params)
         if not refs:
             # The engine itself ignores a MessageSid it has already stored (Twilio retried).
-            await run_in_threadpool(service.engine.handle, bare)
-        elif not await run_in_threadpool(service.engine.is_duplicate, bare):  # don't fetch media twice
+            await turns.run(service.engine.handle, bare)
+        elif not await turns.run(service.engine.is_duplicate, bare):  # don't fetch media twice
             media = await tw.fetch_media(settings, refs)
-            await run_in_threadpool(service.engine.handle, tw.inbound_from_form(params, media))
+            await turns.run(service.engine.handle, tw.inbound_from_form(params, media))
         nudge()
         return Response(tw.EMPTY_TWIML, media_type="text/xml")
 
@@ -129,7 +129,7 @@ def channels_router(service: Service) -> APIRouter:
         sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "")
         if not sid or not status:
             return Response("MessageSid and MessageStatus are required", status_code=400)
-        found = await run_in_threadpool(record_delivery_status, service.db, sid, status, params.get("ErrorCode"))
+        found = await turns.run(record_delivery_status, service.db, sid, status, params.get("ErrorCode"))
         if not found:
             log.info("delivery status for an unknown message id")
         return Response(status_code=200)

@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
-from starlette.concurrency import run_in_threadpool
 
 from bot.channels import channels_router
 from bot.dialogue.messages import Inbound, Outbound
 from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, isolate, use_language
 from bot.service import Service
+from bot.web.turns import TurnThreads
 from handoff.web import staff_app
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -31,7 +31,8 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.mount("/staff", staff_app(service))
-    app.include_router(channels_router(service))
+    turns = TurnThreads(service.settings.turn_threads)
+    app.include_router(channels_router(service, turns))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -81,11 +82,9 @@ def create_app(service: Service) -> FastAPI:
         session_id = request.cookies.get(CHAT_COOKIE)
         if not session_id:
             return JSONResponse({"error": "open /chat first"}, status_code=400, headers=NO_STORE)
-        said = await run_in_threadpool(service.engine.last_said, "web", session_id)
+        said = await turns.run(service.engine.last_said, "web", session_id)
         if said is None:
-            said = await run_in_threadpool(
-                service.engine.handle, Inbound(channel="web", address=session_id, text="hello")
-            )
+            said = await turns.run(service.engine.handle, Inbound(channel="web", address=session_id, text="hello"))
         return await _chat_reply(session_id, said)
 
     @app.post("/chat/send")
@@ -103,14 +102,12 @@ def create_app(service: Service) -> FastAPI:
             return JSONResponse(
                 {"error": "a message of 1 to 4000 characters is needed"}, status_code=400, headers=NO_STORE
             )
-        replies = await run_in_threadpool(
-            service.engine.handle, Inbound(channel="web", address=session_id, text=message)
-        )
+        replies = await turns.run(service.engine.handle, Inbound(channel="web", address=session_id, text=message))
         return await _chat_reply(session_id, replies)
 
     async def _chat_reply(session_id: str, replies: list[Outbound]) -> Response:
         """The replies, and the page's words once the person has chosen a language."""
-        chosen = await run_in_threadpool(service.engine.language_of, "web", session_id)
+        chosen = await turns.run(service.engine.language_of, "web", session_id)
         return JSONResponse(
             {
                 "replies": [
