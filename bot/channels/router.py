@@ -76,9 +76,14 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
             return Response("malformed JSON", status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return Response("not a Telegram update", status_code=400)
+        # Telegram retries an update it thinks we missed. Handling a repeated button tap or voice note
+        # again would answer the tap or fetch the file again, so those are looked up first; a repeated
+        # text message is caught by the engine itself (a unique provider id), saving a query.
+        message = data.get("message")
+        plain_text = isinstance(message, dict) and isinstance(message.get("text"), str)
         seen = Inbound(channel=tg.CHANNEL, address="", text="", provider_message_id=str(data["update_id"]))
-        if await turns.run(service.engine.is_duplicate, seen):
-            return Response(status_code=200)  # Telegram retried an update we already answered
+        if not plain_text and await turns.run(service.engine.is_duplicate, seen):
+            return Response(status_code=200)
         app = await telegram.get()
         try:
             update = Update.de_json(data, app.bot)
