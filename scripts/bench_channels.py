@@ -181,9 +181,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="`dhrbot serve --workers`")
     parser.add_argument(
         "--dispatch",
-        choices=["worker", "inline"],
-        default="worker",
-        help="send the outbox from a low-priority `dhrbot worker` (default) or from `dhrbot serve` itself",
+        choices=["after", "during", "inline"],
+        default="after",
+        help="who sends the outbox while the loads run: nobody, the webhooks alone are measured and a "
+        "`dhrbot worker` drains it afterwards (after); a low-priority `dhrbot worker` (during); or "
+        "`dhrbot serve` itself (inline)",
     )
     parser.add_argument("--rate", type=float, default=300, help="offered webhooks per second (open loop)")
     parser.add_argument("--seconds", type=float, default=20, help="how long the open-loop load lasts")
@@ -205,6 +207,10 @@ def main() -> int:
     db_url, drop = fresh_database(args.database_url)
     with Server(standin.app()) as stand_server, tempfile.TemporaryDirectory() as var:
         standin.url = stand_server.url
+        # The stand-ins play the providers, which are not on this machine in real use: they get
+        # what CPU the service leaves.
+        if stand_server.thread.native_id is not None:
+            os.setpriority(os.PRIO_PROCESS, stand_server.thread.native_id, 19)
         env = dict(
             os.environ,
             DATABASE_URL=db_url, PUBLIC_BASE_URL=PUBLIC, DATA_KEY=Fernet.generate_key().decode(),
@@ -212,7 +218,7 @@ def main() -> int:
             TELEGRAM_BOT_TOKEN=TG_TOKEN, TELEGRAM_WEBHOOK_SECRET=TG_SECRET, TELEGRAM_API_BASE_URL=standin.url,
             TWILIO_ACCOUNT_SID=SID, TWILIO_AUTH_TOKEN=TOKEN, TWILIO_SMS_FROM="+447700900000",
             TWILIO_WHATSAPP_FROM="whatsapp:+447700900001", TWILIO_API_BASE_URL=standin.url,
-            WEB_WORKERS=str(args.workers), SERVE_DISPATCHERS="0" if args.dispatch == "worker" else "4",
+            WEB_WORKERS=str(args.workers), SERVE_DISPATCHERS="4" if args.dispatch == "inline" else "0",
         )  # fmt: skip
         # The trained NLU model is cached under var/nlu: reuse the project's cache if there is one.
         if (ROOT / "var" / "nlu").exists():
@@ -227,12 +233,15 @@ def main() -> int:
         try:
             base = f"http://127.0.0.1:{args.port}"
             wait_ready(base, server, log_path)
-            if args.dispatch == "worker":
-                # Sending is network-bound in production; here it would compete with the webhooks
-                # for the same two cores, so it runs at the lowest priority and catches up afterwards.
-                worker = subprocess.Popen(
-                    ["nice", "-n", "19", dhrbot, "worker"], env=env, stdout=log_file, stderr=log_file, cwd=var
-                )
+
+            def start_worker() -> subprocess.Popen[bytes]:
+                # Sending is network-bound in production, and the providers are elsewhere; here it
+                # would compete with the webhooks for the same two cores, so it runs at low priority.
+                command = ["nice", "-n", "19", dhrbot, "worker"]
+                return subprocess.Popen(command, env=env, stdout=log_file, stderr=log_file, cwd=var)
+
+            if args.dispatch != "inline":
+                worker = start_worker()
             time.sleep(2.0)
             rss_idle = rss_mb(server.pid)
             out: dict[str, list[float]] = {"webhook": [], "to_provider": [], "errors": [], "reply_timeouts": []}
@@ -245,6 +254,10 @@ def main() -> int:
                     return time.monotonic() - start
 
             conversation_s = asyncio.run(conversations())
+            if worker is not None and args.dispatch == "after":
+                worker.terminate()  # finishes the messages in hand; the rest wait in the outbox
+                worker.wait(timeout=60)
+                worker = None
             offered = conversation_messages(
                 SIGNING, int(args.rate * args.seconds), people=args.crowd, texts=texts, replies=TAPS, tag="O", seed=1
             )
@@ -255,8 +268,10 @@ def main() -> int:
             )
             closed_result = load("closed", args.port, flat_out, 0, args.connections) if args.closed else None
             # Let the dispatcher drain, then count: every outbound row sent once, nothing twice.
-            engine = create_engine(db_url)
             drained_at = time.monotonic()
+            if worker is None and args.dispatch == "after":
+                worker = start_worker()
+            engine = create_engine(db_url)
             while time.monotonic() - drained_at < 600:
                 with engine.connect() as c:
                     pending = c.execute(
@@ -282,7 +297,11 @@ def main() -> int:
                 if process is not None:
                     process.terminate()
                     process.wait(timeout=30)
-            errors = [line for line in log_path.read_text().splitlines() if "ERROR" in line or "Traceback" in line or "Error" in line]
+            errors = [
+                line
+                for line in log_path.read_text().splitlines()
+                if "ERROR" in line or "Traceback" in line or "Error" in line
+            ]
             if errors:
                 print("server errors:", *errors[:20], sep="\n  ", file=sys.stderr)
             log_file.close()

@@ -156,52 +156,38 @@ class Engine:
 
     def _address_and_person(self, s: Session, inbound: Inbound) -> tuple[Address, Contact]:
         """The address and the person behind it, locked so that one person's messages are answered one
-        at a time; a RESUME code moves this address to the person who paused."""
+        at a time; someone new gets a record, and a RESUME code moves the address to its owner."""
         index = cipher().blind_index(f"{inbound.channel}:{inbound.address}")
-        if codes.resume_code_in(inbound.text) is None:
-            # The usual case, in one round trip: the address and its person, locked.
-            stmt = (
-                select(Address, Contact)
-                .join(Contact, Contact.id == Address.contact_id)
-                .where(Address.channel == inbound.channel, Address.address_index == index)
-                .execution_options(populate_existing=True)
-            )
-            if self.db.is_postgres:
-                stmt = stmt.with_for_update(of=Contact)
-            row = s.execute(stmt).first()
-            if row is not None:
-                return row[0], row[1]
-        address = self._address_for(s, inbound, index)
-        return address, self._lock(s, address.contact_id)
-
-    def _address_for(self, s: Session, inbound: Inbound, index: str) -> Address:
-        """The person behind an address (a new person if we have not met), following a RESUME code."""
-        address = s.scalars(
-            select(Address).where(Address.channel == inbound.channel, Address.address_index == index)
-        ).first()
+        # The usual case, in one round trip: the address and its person, locked.
+        stmt = (
+            select(Address, Contact)
+            .join(Contact, Contact.id == Address.contact_id)
+            .where(Address.channel == inbound.channel, Address.address_index == index)
+            .execution_options(populate_existing=True)
+        )
+        if self.db.is_postgres:
+            stmt = stmt.with_for_update(of=Contact)
+        row = s.execute(stmt).first()
+        address = row[0] if row is not None else None
         resume = codes.resume_code_in(inbound.text)
         if resume:
             owner = s.scalars(select(Contact).where(Contact.resume_code_hash == codes.code_hash(resume))).first()
             if owner is not None and (address is None or address.contact_id != owner.id):
                 if address is None:
-                    address = Address(
-                        channel=inbound.channel, address=inbound.address, address_index=index, contact_id=owner.id
-                    )
+                    address = Address(channel=inbound.channel, address=inbound.address, address_index=index)
                     s.add(address)
-                else:
-                    address.contact_id = owner.id
+                address.contact_id = owner.id
                 s.flush()
-                return address
-        if address is None:
-            contact = Contact(state="new", state_data={}, language=None)
-            s.add(contact)
-            s.flush()
-            address = Address(
-                channel=inbound.channel, address=inbound.address, address_index=index, contact_id=contact.id
-            )
-            s.add(address)
-            s.flush()
-        return address
+                return address, self._lock(s, owner.id)
+        if row is not None:
+            return row[0], row[1]
+        # Someone new. If their first two messages arrive together, one of these inserts fails on
+        # the unique address and `handle` answers that message again, as the person created here.
+        contact = Contact(state="new", state_data={}, language=None)
+        address = Address(channel=inbound.channel, address=inbound.address, address_index=index, contact=contact)
+        s.add_all([contact, address])
+        s.flush()
+        return address, contact
 
     def _lock(self, s: Session, contact_id: int) -> Contact:
         """The contact, locked so that one person's messages are answered one at a time."""
