@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 # Web chat and the terminal show replies at once; the messaging channels send them from the outbox.
 SYNCHRONOUS_CHANNELS = frozenset({"web", "cli"})
+MESSAGES = cast(Table, Message.__table__)
 
 
 class Engine:
@@ -94,65 +97,42 @@ class Engine:
         address, contact = self._address_and_person(s, inbound)
         contact.last_inbound_at = inbound.received_at
         address.last_seen_at = inbound.received_at
-        message = Message(
-            contact_id=contact.id,
-            address_id=address.id,
-            direction="in",
-            channel=inbound.channel,
-            body=inbound.text,
-            choices=None,
-            author="family",
-            status="received",
-            provider_message_id=inbound.provider_message_id,
-            intent=None,
-            prompted=True,
-            next_attempt_at=None,
-            created_at=inbound.received_at,
-        )
-        if inbound.media:
-            self._keep_media(s, message, inbound)
+        message = _row(contact, address, inbound, direction="in", text=inbound.text, author="family")
+        message.update(provider_message_id=inbound.provider_message_id, status="received", next_attempt_at=None)
+        media_message_id = self._keep_media(s, message, inbound) if inbound.media else None
         turn = Turn(session=s, contact=contact, inbound=inbound, nlu=self.nlu, helplines=self.helplines)
         with use_language(contact.language):
             Conversation(turn).respond()
-        message.intent = turn.intent
-        replies = [
-            Message(
-                contact_id=contact.id,
-                address_id=address.id,
-                direction="out",
-                channel=inbound.channel,
-                body=reply.text,
-                choices=[{"value": c.value, "label": c.label} for c in reply.choices] or None,
-                author="bot",
-                status="sent" if inbound.channel in SYNCHRONOUS_CHANNELS else "queued",
-                provider_message_id=None,
-                intent=None,
-                prompted=True,
-                next_attempt_at=inbound.received_at,
-                created_at=inbound.received_at,
-            )
-            for reply in turn.replies
-        ]
-        # The message and its replies in one multi-row INSERT (same columns set on each row), in
-        # order, so the replies always come after the message they answer.
-        s.add_all([message, *replies] if message not in s else replies)
-        if inbound.channel not in SYNCHRONOUS_CHANNELS and replies:
+        message["intent"] = turn.intent
+        rows = [] if media_message_id else [message]
+        if media_message_id and turn.intent:
+            s.execute(update(Message).where(Message.id == media_message_id).values(intent=turn.intent))
+        outbox = inbound.channel not in SYNCHRONOUS_CHANNELS
+        for reply in turn.replies:
+            row = _row(contact, address, inbound, direction="out", text=reply.text, author="bot", choices=reply.choices)
+            rows.append(row | {"status": "queued" if outbox else "sent"})
+        if rows:
+            # The message and its replies in one multi-row INSERT, in order, so that the replies
+            # always come after the message they answer. (Core, not the ORM's unit of work: these
+            # rows are never read back in this turn, and this is the busiest write in the service.)
+            s.execute(insert(MESSAGES), rows)
+        if outbox and turn.replies:
             announce(s)
         return turn.replies
 
-    def _keep_media(self, s: Session, message: Message, inbound: Inbound) -> None:
-        """Store a voice note or photo with the message, encrypted."""
-        s.add(message)
-        s.flush()  # the attachments need the message's id
+    def _keep_media(self, s: Session, message: dict[str, Any], inbound: Inbound) -> int:
+        """Store the message now, with its voice notes or photos, encrypted; returns the message's id."""
+        message_id: int = s.execute(insert(MESSAGES).returning(MESSAGES.c.id), message).scalar_one()
         for media in inbound.media:
             s.add(
                 Attachment(
-                    contact_id=message.contact_id,
-                    message_id=message.id,
+                    contact_id=message["contact_id"],
+                    message_id=message_id,
                     content_type=media.content_type,
                     data=base64.b64encode(media.data).decode(),
                 )
             )
+        return message_id
 
     def _address_and_person(self, s: Session, inbound: Inbound) -> tuple[Address, Contact]:
         """The address and the person behind it, locked so that one person's messages are answered one
@@ -207,3 +187,31 @@ def _already_seen(s: Session, inbound: Inbound) -> bool:
         ).first()
         is not None
     )
+
+
+def _row(
+    contact: Contact,
+    address: Address,
+    inbound: Inbound,
+    *,
+    direction: str,
+    text: str,
+    author: str,
+    choices: Sequence[Choice] = (),
+) -> dict[str, Any]:
+    """One row of the messages table for this turn (every row names the same columns, for one INSERT)."""
+    return {
+        "contact_id": contact.id,
+        "address_id": address.id,
+        "direction": direction,
+        "channel": inbound.channel,
+        "body": text,
+        "choices": [{"value": c.value, "label": c.label} for c in choices] or None,
+        "author": author,
+        "status": "queued",
+        "provider_message_id": None,
+        "intent": None,
+        "prompted": True,
+        "next_attempt_at": inbound.received_at,
+        "created_at": inbound.received_at,
+    }

@@ -197,7 +197,8 @@ class Message(Base):
     direction: Mapped[str] = mapped_column(String(3))  # in | out
     channel: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(EncryptedText)
-    choices: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # none_as_null: a message without quick replies stores SQL NULL, not the JSON value null.
+    choices: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
     author: Mapped[str] = mapped_column(String(20), default="bot")  # family | bot | advocate | system
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     intent: Mapped[str | None] = mapped_column(String(40))
