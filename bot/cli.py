@@ -102,7 +102,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             # Each worker builds its own service; this process supervises them and sends the outbox.
             serve_workers(args.host, args.port, workers)
         else:
-            uvicorn.run(create_app(service), host=args.host, port=args.port, log_level="info")
+            app = create_app(service)
+            uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=settings.access_log)
     finally:
         stop.set()
         dispatcher.join(timeout=10)

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     web_workers: int = 1  # `dhrbot serve` web processes; more than one needs PostgreSQL to pay off
+    # Off unless asked for: each line would record a family member's IP address and when they wrote.
+    access_log: bool = False
     turn_threads: int = 1  # turns one web process answers at once (see bot/web/turns.py)
     serve_dispatchers: int = 4  # outbox threads inside `dhrbot serve`; 0 leaves sending to `dhrbot worker`
     secret_key: str = ""

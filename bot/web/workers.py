@@ -30,8 +30,11 @@ def _worker(host: str, port: int) -> None:
     """One web process: its own service (bot.web.asgi) behind its own socket on the shared port."""
     import uvicorn
 
+    from bot.settings import get_settings
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    config = uvicorn.Config("bot.web.asgi:create", factory=True, log_level="info")
+    access_log = get_settings().access_log
+    config = uvicorn.Config("bot.web.asgi:create", factory=True, log_level="info", access_log=access_log)
     uvicorn.Server(config).run(sockets=[_listen(host, port)])
 
 
