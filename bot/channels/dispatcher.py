@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from bot.dialogue.messages import Outbound
 from bot.i18n import _, use_language
 from bot.service import Service
 from bot.storage.models import Address, Contact, ContributionVersion, Message, utcnow
-from bot.storage.outbox import latest_address
+from bot.storage.outbox import ANNOUNCE_EVERY, latest_address
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +78,22 @@ class Dispatcher:
     # ------------------------------------------------------------------ the loop
     def run_forever(self, stop: threading.Event) -> None:
         """Dispatch until told to stop; a database hiccup is logged and retried, never fatal."""
+        last_work = 0.0
         while not stop.is_set():
             try:
                 done = self.run_once()
             except Exception:  # keep the outbox moving; the error is logged in full
                 log.exception("dispatcher cycle failed; retrying")
                 done = 0
-            if not done:
-                # Sleep until a webhook in this process queues replies, or the idle interval passes
-                # (replies queued by other processes, held messages coming due).
-                _NEW_WORK.wait(self.config.idle_sleep)
-                _NEW_WORK.clear()
+            if done:
+                last_work = time.monotonic()
+                continue
+            # Sleep until a turn queues replies (woken directly, or by NOTIFY from another process),
+            # or the idle interval passes (held messages coming due). Other processes notify at most
+            # every ANNOUNCE_EVERY seconds, so just after some work, look again that soon.
+            busy = time.monotonic() - last_work < 1.0
+            _NEW_WORK.wait(ANNOUNCE_EVERY if busy else self.config.idle_sleep)
+            _NEW_WORK.clear()
 
     def run_once(self) -> int:
         """Release answered holds, claim a batch of due messages and process each; returns how many."""

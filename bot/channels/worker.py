@@ -42,7 +42,7 @@ class Dispatchers:
             thread.join(timeout)
 
 
-def _wake_on_notify(service: Service, stop: threading.Event) -> None:
+def wake_on_notify(service: Service, stop: threading.Event) -> None:
     """Wake this process's dispatchers when a turn in another process queues replies (PostgreSQL)."""
     import psycopg
 
@@ -70,7 +70,7 @@ def start_dispatcher_thread(
     ]
     if count and service.db.is_postgres:
         threads.append(
-            threading.Thread(target=_wake_on_notify, args=(service, stop), name="dhrbot-outbox-listen", daemon=True)
+            threading.Thread(target=wake_on_notify, args=(service, stop), name="dhrbot-outbox-listen", daemon=True)
         )
     for thread in threads:
         thread.start()

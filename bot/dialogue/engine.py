@@ -96,7 +96,6 @@ class Engine:
         # (see `handle`), which saves a look-up on every other message.
         address, contact = self._address_and_person(s, inbound)
         contact.last_inbound_at = inbound.received_at
-        address.last_seen_at = inbound.received_at
         message = _row(contact, address, inbound, direction="in", text=inbound.text, author="family")
         message.update(provider_message_id=inbound.provider_message_id, status="received", next_attempt_at=None)
         media_message_id = self._keep_media(s, message, inbound) if inbound.media else None

@@ -178,7 +178,8 @@ class Address(Base):
     channel: Mapped[str] = mapped_column(String(20))  # sms | whatsapp | telegram | web | cli
     address: Mapped[str] = mapped_column(EncryptedText)
     address_index: Mapped[str] = mapped_column(String(64))
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When we first heard from it; which address someone last used is read from their messages.
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contact: Mapped[Contact] = relationship(back_populates="addresses")
 

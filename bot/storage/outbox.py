@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -9,23 +11,43 @@ from bot.storage.models import Address, Contact, Message, utcnow
 
 # PostgreSQL channel on which a committed turn tells dispatchers in other processes to look.
 OUTBOX_CHANNEL = "dhrbot_outbox"
+# Seconds between two notifications from one process: under load a dispatcher is busy anyway, and
+# each NOTIFY costs a statement and makes commits queue for PostgreSQL's notification lock.
+ANNOUNCE_EVERY = 0.05
+_last_announced = 0.0
 
 
 def announce(session: Session) -> None:
     """Wake the dispatchers of every process when this transaction commits (PostgreSQL only).
 
     Dispatchers in the same process are woken directly; others would otherwise find the message
-    only at their next idle poll. NOTIFY is delivered at commit, and not at all on rollback.
+    only at their next idle poll. NOTIFY is delivered at commit, and not at all on rollback. A
+    dispatcher that has just worked looks again after ANNOUNCE_EVERY, so skipped ones are not missed.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+    global _last_announced
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    now = time.monotonic()
+    if now - _last_announced < ANNOUNCE_EVERY:
+        return
+    _last_announced = now
+    session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
 
 
 def latest_address(session: Session, contact: Contact) -> Address | None:
-    """The address the person wrote from most recently: replies go back the way they came."""
-    return session.scalars(
-        select(Address).where(Address.contact_id == contact.id).order_by(Address.last_seen_at.desc(), Address.id.desc())
+    """The address the person last wrote from, and still holds: replies go back the way they came."""
+    address = session.scalars(
+        select(Address)
+        .join(Message, Message.address_id == Address.id)
+        .where(Message.contact_id == contact.id, Message.direction == "in", Address.contact_id == contact.id)
+        .order_by(Message.id.desc())
+        .limit(1)
     ).first()
+    if address is None:  # nothing received yet: their newest address
+        address = session.scalars(
+            select(Address).where(Address.contact_id == contact.id).order_by(Address.id.desc())
+        ).first()
+    return address
 
 
 def enqueue(

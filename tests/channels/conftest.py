@@ -110,7 +110,7 @@ def make_dispatcher(channel_service: Service, clock: Clock) -> Iterator[Any]:
     made: list[Dispatcher] = []
 
     def make(**config: Any) -> Dispatcher:
-        cfg = DispatchConfig(whatsapp_template_sid=TEMPLATE, idle_sleep=0.01, **config)
+        cfg = DispatchConfig(whatsapp_template_sid=TEMPLATE, **{"idle_sleep": 0.01, **config})
         d = Dispatcher(channel_service, build_senders(channel_service), config=cfg, clock=clock)
         made.append(d)
         return d

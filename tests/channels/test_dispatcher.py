@@ -4,11 +4,15 @@ person's rules (safe times, discreet mode, WhatsApp's 24-hour window), sending t
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.channels.dispatcher import nudge
+from bot.channels.worker import wake_on_notify
 from bot.dialogue.messages import Inbound
 from bot.storage.models import Address, Contact, Message
 from bot.storage.outbox import enqueue
@@ -107,6 +111,35 @@ def test_a_dispatcher_killed_mid_send_has_its_claim_taken_over_after_the_lease(
     for message_id in claimed:
         message = status_of(channel_service, message_id)
         assert (message.status, message.attempts) == ("sent", 2)
+
+
+def test_a_turn_answered_in_another_process_wakes_an_idle_dispatcher(channel_service, standin, make_dispatcher):
+    # With several web processes, the dispatchers live elsewhere: PostgreSQL's NOTIFY at commit is
+    # what wakes them. This dispatcher would otherwise sleep for 30 seconds.
+    if not channel_service.db.is_postgres:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite everything runs in one process")
+    stop = threading.Event()
+    idle = make_dispatcher(idle_sleep=30.0)
+    threads = [
+        threading.Thread(target=wake_on_notify, args=(channel_service, stop)),
+        threading.Thread(target=idle.run_forever, args=(stop,)),
+    ]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1.0)  # listening, and the dispatcher asleep
+        started = time.monotonic()
+        channel_service.engine.handle(  # a turn, and no nudge in this process
+            Inbound(channel="sms", address="+447700900555", text="hello", provider_message_id="SMwake")
+        )
+        while not standin.sent("twilio", "Messages") and time.monotonic() - started < 10:
+            time.sleep(0.02)
+        assert standin.sent("twilio", "Messages"), "the reply waited for the idle poll"
+    finally:
+        stop.set()
+        nudge()
+        for t in threads:
+            t.join(timeout=10)
 
 
 def test_web_and_terminal_replies_are_never_dispatched(channel_service, standin, make_dispatcher):
