@@ -63,8 +63,9 @@ rasa:
 bench-nlu: setup
 	$(BIN)/python scripts/bench_nlu.py
 
-bench-channels: setup migrate
-	$(BIN)/python scripts/bench_channels.py --people 20 --messages 4 --burst 1000 \
+## Webhooks per second against `dhrbot serve --workers 2` on PostgreSQL (docs/benchmarks-channels.md).
+bench-channels: setup
+	$(BIN)/python scripts/bench_channels.py --workers 2 --rate 300 --seconds 20 --closed 4000 \
 	  --database-url "$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 
 clean:

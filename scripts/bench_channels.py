@@ -202,7 +202,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="connections the load generator keeps open")
     parser.add_argument("--people", type=int, default=10, help="people in the conversation phase")
     parser.add_argument("--messages", type=int, default=4, help="messages each of them sends")
-    parser.add_argument("--crowd", type=int, default=3000, help="distinct people writing during the loads")
+    parser.add_argument("--crowd", type=int, default=1000, help="distinct people writing during the loads")
     parser.add_argument("--provider-delay", type=float, default=0.0, help="seconds the stand-in takes per send")
     parser.add_argument("--reply-timeout", type=float, default=60.0)
     parser.add_argument("--sms-only", action="store_true")
