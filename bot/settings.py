@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     web_workers: int = 1  # `dhrbot serve` web processes; more than one needs PostgreSQL to pay off
     # Off unless asked for: each line would record a family member's IP address and when they wrote.
     access_log: bool = False
-    turn_threads: int = 1  # turns one web process answers at once (see bot/web/turns.py)
+    turn_threads: int = 0  # turns one web process answers at once; 0: chosen by resolved_turn_threads
     serve_dispatchers: int = 4  # outbox threads inside `dhrbot serve`; 0 leaves sending to `dhrbot worker`
     secret_key: str = ""
     data_key: str = Field("", description="Fernet key(s), comma-separated, newest first")
@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     def resolved_secret_key(self) -> str:
         """The session-signing key; in development a generated one kept under var/."""
         return self.secret_key or _dev_secret(self.var_dir / "secret_key", "SECRET_KEY", _new_token)
+
+    def resolved_turn_threads(self) -> int:
+        """Turns one web process answers at once (bot/web/turns.py explains why usually one)."""
+        if self.turn_threads > 0:
+            return self.turn_threads
+        # A turn that waits on a Rasa server leaves the process idle meanwhile: let others run.
+        return 8 if self.nlu_backend == "rasa" else 1
 
     def resolved_data_keys(self) -> list[str]:
         """The data-encryption keys, newest first; in development a generated key under var/."""

@@ -31,7 +31,7 @@ def create_app(service: Service) -> FastAPI:
     app.state.service = service
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.mount("/staff", staff_app(service))
-    turns = TurnThreads(service.settings.turn_threads)
+    turns = TurnThreads(service.settings.resolved_turn_threads())
     app.include_router(channels_router(service, turns))
 
     @app.get("/healthz")

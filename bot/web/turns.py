@@ -18,7 +18,7 @@ class TurnThreads:
     A turn is mostly Python, and a process runs Python in one thread at a time (the GIL), so more
     threads only queue for it and switch back and forth (measured with two web processes on two
     cores: 367 turns/s with one thread each, 244 with eight; docs/benchmarks-channels.md). More than
-    one pays off only when each database round trip is slow.
+    one pays off only when turns wait: on a Rasa server, or on a distant database.
     """
 
     def __init__(self, size: int) -> None:
