@@ -5,9 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,10 +14,11 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.storage.models import Organisation, StaffUser, utcnow
+from bot.storage.crypto import cipher
+from bot.storage.models import LoginFailure, Organisation, StaffUser, utcnow
 
 ROLES = ("administrator", "chair", "advocate")
 MAX_FAILED_LOGINS = 5
@@ -154,33 +153,36 @@ def _totp_ok(user: StaffUser, code: str, now: datetime) -> bool:
 
 
 class RateLimiter:
-    """At most `limit` failed logins per key (client address) in a sliding window, in this process.
+    """At most `limit` failed logins per client address in a sliding window, in every web process.
 
-    The per-account lockout in the database is the lock that holds across processes; this one slows
-    a single client trying many accounts.
+    Failures are counted in the database, under a keyed hash of the address, so that several web
+    processes share one count. The per-account lockout stops guessing at one account; this slows a
+    single client trying many accounts.
     """
 
-    def __init__(self, limit: int = 20, window: float = 300.0) -> None:
+    def __init__(self, limit: int = 20, window: timedelta = timedelta(minutes=5)) -> None:
         self.limit = limit
         self.window = window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and now - hits[0] > self.window:
-            hits.popleft()
-        return hits
+    def allow(self, session: Session, client: str) -> bool:
+        """Whether this client may try again now."""
+        since = utcnow() - self.window
+        recent = session.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(LoginFailure.client_index == _client_index(client), LoginFailure.failed_at > since)
+        )
+        return (recent or 0) < self.limit
 
-    def allow(self, key: str) -> bool:
-        """Whether this key may try again now."""
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) < self.limit
+    def failed(self, session: Session, client: str) -> None:
+        """Count a failed attempt, and forget every client's attempts older than the window."""
+        now = utcnow()
+        session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - self.window))
+        session.add(LoginFailure(client_index=_client_index(client), failed_at=now))
 
-    def failed(self, key: str) -> None:
-        """Count a failed attempt."""
-        with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
+
+def _client_index(client: str) -> str:
+    return cipher().blind_index(f"login-client:{client}")
 
 
 @dataclass

@@ -310,21 +310,23 @@ def _add_login_routes(app: FastAPI) -> None:
         """Check password and TOTP; failures are counted and lock the account for a while."""
         config = _config(request)
         client = request.client.host if request.client else "unknown"
-        if not config.limiter.allow(client):
+        with _db(request) as s:
+            allowed = config.limiter.allow(s, client)
+            user = authenticate(s, email, password, code) if allowed else None
+            if user is not None:
+                audit(s, user, "login", "staff_user", user.id)
+                new = config.codec.new()
+                new.user_id, new.fingerprint = user.id, fingerprint(user)
+            elif allowed:
+                config.limiter.failed(s, client)
+        if not allowed:
             return render(
                 request,
                 "login.html",
                 {"error": t("Too many attempts. Wait a few minutes and try again.")},
                 status_code=429,
             )
-        with _db(request) as s:
-            user = authenticate(s, email, password, code)
-            if user is not None:
-                audit(s, user, "login", "staff_user", user.id)
-                new = config.codec.new()
-                new.user_id, new.fingerprint = user.id, fingerprint(user)
         if user is None:
-            config.limiter.failed(client)
             # One message for every failure, so nobody learns which emails have accounts.
             return render(
                 request,

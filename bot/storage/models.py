@@ -111,6 +111,16 @@ class StaffUser(Base):
     organisation: Mapped[Organisation | None] = relationship()
 
 
+class LoginFailure(Base):
+    """One failed staff login from a client, for the per-client limit every web process shares."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_client", "client_index", "failed_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_index: Mapped[str] = mapped_column(String(64))  # keyed hash of the client's address, never the address
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Case(Base):
     """One review: the chair, the advocates, and the name the family chose for the person who died."""
 

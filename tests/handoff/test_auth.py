@@ -6,8 +6,9 @@ import time
 
 import pyotp
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from bot.storage.models import AuditEntry, StaffUser
+from bot.storage.models import AuditEntry, LoginFailure, StaffUser
 from handoff.auth import MAX_FAILED_LOGINS, SessionCodec, authenticate, verify_password
 from handoff.web import COOKIE
 
@@ -55,12 +56,19 @@ def test_unknown_email_gets_the_same_answer(world: World) -> None:
         assert authenticate(s, "nobody@example.org", PASSWORD, "123456") is None
 
 
-def test_login_attempts_are_rate_limited_per_client(world: World) -> None:
-    app = staff_test_app(world.service)
-    app.routes[-1].app.state.config.limiter.limit = 3  # type: ignore[attr-defined]
-    with TestClient(app) as c:
-        codes = [login(c, world, "adv_a", code="000000").status_code for _ in range(4)]
-    assert codes == [401, 401, 401, 429]
+def test_login_attempts_are_rate_limited_per_client_across_web_processes(world: World) -> None:
+    # Two web processes (two apps on one database): failures at one count at the other.
+    apps = [staff_test_app(world.service), staff_test_app(world.service)]
+    for app in apps:
+        app.routes[-1].app.state.config.limiter.limit = 3  # type: ignore[attr-defined]
+    with TestClient(apps[0]) as first, TestClient(apps[1]) as second:
+        codes = [login(first, world, "adv_a", code="000000").status_code for _ in range(2)]
+        codes += [login(second, world, "adv_a", code="000000").status_code for _ in range(2)]
+        codes.append(login(first, world, "adv_b").status_code)  # even the right details, for another account
+    assert codes == [401, 401, 401, 429, 429]
+    with world.service.db.session() as s:
+        stored = s.scalars(select(LoginFailure.client_index)).all()
+    assert len(stored) == 3 and "testclient" not in "".join(stored), "only a keyed hash of the client is kept"
 
 
 def test_forms_without_the_sessions_csrf_token_are_refused(client: TestClient, world: World) -> None:
