@@ -84,7 +84,10 @@ class Engine:
                 .where(Message.contact_id == found.contact_id, Message.direction == "out", Message.id > (last_in or 0))
                 .order_by(Message.id)
             )
-            return [Outbound(m.body, tuple(Choice(c["value"], c["label"]) for c in m.choices or ())) for m in said]
+            return [
+                Outbound(m.body, tuple(Choice(c["value"], c["label"]) for c in m.choices or ()), m.pick_several)
+                for m in said
+            ]
 
     def is_duplicate(self, inbound: Inbound) -> bool:
         """Whether this provider message was already handled (webhooks are retried)."""
@@ -109,7 +112,7 @@ class Engine:
         outbox = inbound.channel not in SYNCHRONOUS_CHANNELS
         for reply in turn.replies:
             row = _row(contact, address, inbound, direction="out", text=reply.text, author="bot", choices=reply.choices)
-            rows.append(row | {"status": "queued" if outbox else "sent"})
+            rows.append(row | {"status": "queued" if outbox else "sent", "pick_several": reply.many})
         if rows:
             # The message and its replies in one multi-row INSERT, in order, so that the replies
             # always come after the message they answer. (Core, not the ORM's unit of work: these
@@ -206,6 +209,7 @@ def _row(
         "channel": inbound.channel,
         "body": text,
         "choices": [{"value": c.value, "label": c.label} for c in choices] or None,
+        "pick_several": False,
         "author": author,
         "status": "queued",
         "provider_message_id": None,

@@ -210,6 +210,7 @@ class Message(Base):
     body: Mapped[str] = mapped_column(EncryptedText)
     # none_as_null: a message without quick replies stores SQL NULL, not the JSON value null.
     choices: Mapped[list[dict[str, str]] | None] = mapped_column(JSON(none_as_null=True))
+    pick_several: Mapped[bool] = mapped_column(Boolean, default=False)  # the choices combine ("1 3")
     author: Mapped[str] = mapped_column(String(20), default="bot")  # family | bot | advocate | system
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     intent: Mapped[str | None] = mapped_column(String(40))

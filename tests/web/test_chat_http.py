@@ -80,3 +80,19 @@ def test_reloading_the_page_mid_form_shows_the_question_again_and_answers_nothin
     assert again[-1]["choices"], "the quick replies come back too"
     with service.db.session() as s:
         assert s.scalar(select(func.count(Message.id)).where(Message.direction == "in")) == before
+
+
+def test_reloading_the_page_at_a_pick_several_question_still_lets_the_person_pick_several(service):
+    client = TestClient(create_app(service))
+    client.get("/chat")
+    client.post("/chat/start")
+    replies: list[dict] = []
+    for answer in ["1", "1", "2", "2", "7", "1", "my sister"]:  # ... the form, then how they knew them
+        replies = client.post("/chat/send", json={"text": answer}).json()["replies"]
+        if replies[-1].get("many"):
+            break
+    assert replies[-1]["many"], "the form reached the question where several answers may be picked"
+    client.get("/chat")  # a reload
+    again = client.post("/chat/start").json()["replies"]
+    assert again[-1]["text"] == replies[-1]["text"]
+    assert again[-1]["many"], "the buttons still combine"
