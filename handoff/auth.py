@@ -14,16 +14,18 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.storage.crypto import cipher
-from bot.storage.models import LoginFailure, Organisation, StaffUser, utcnow
+from bot.storage.models import LoginFailure, Organisation, StaffSignIn, StaffUser, utcnow
 
 ROLES = ("administrator", "chair", "advocate")
 MAX_FAILED_LOGINS = 5
 LOCK_FOR = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
+# However active, a sign-in ends after a working day: a forgotten session does not last for ever.
+SIGN_IN_LASTS = timedelta(hours=12)
 ISSUER = "dhrbot"
 
 _hasher = PasswordHasher()
@@ -193,9 +195,47 @@ class StaffSession:
     user_id: int | None = None
     fingerprint: str = ""  # changes when the password changes, ending older sessions
     seen: float = 0.0
+    key: str = ""  # names this sign-in on the server (StaffSignIn), where logging out ends it
 
     def dump(self) -> dict[str, Any]:
-        return {"c": self.csrf, "u": self.user_id, "f": self.fingerprint, "s": self.seen}
+        return {"c": self.csrf, "u": self.user_id, "f": self.fingerprint, "s": self.seen, "k": self.key}
+
+
+def start_sign_in(session: Session, user: StaffUser) -> str:
+    """Record a new sign-in on the server; returns the key the session cookie carries."""
+    now = utcnow()
+    # Forget this person's sign-ins that have ended or run out.
+    session.execute(
+        delete(StaffSignIn).where(
+            StaffSignIn.user_id == user.id,
+            or_(StaffSignIn.ended_at.is_not(None), StaffSignIn.started_at < now - SIGN_IN_LASTS),
+        )
+    )
+    key = secrets.token_urlsafe(32)
+    session.add(StaffSignIn(key_hash=_key_hash(key), user_id=user.id, started_at=now))
+    return key
+
+
+def sign_in_current(session: Session, user: StaffUser, key: str) -> bool:
+    """Whether this sign-in is still open: not logged out, and started less than SIGN_IN_LASTS ago."""
+    found = session.scalar(
+        select(StaffSignIn).where(StaffSignIn.key_hash == _key_hash(key), StaffSignIn.user_id == user.id)
+    )
+    return found is not None and found.ended_at is None and found.started_at > utcnow() - SIGN_IN_LASTS
+
+
+def end_sign_in(session: Session, key: str) -> None:
+    """Log out on the server: the cookie, even a copy of it, no longer signs anyone in."""
+    session.execute(
+        update(StaffSignIn)
+        .where(StaffSignIn.key_hash == _key_hash(key), StaffSignIn.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+
+
+def _key_hash(key: str) -> str:
+    # The key is 256 random bits: a plain hash is enough to keep it out of the database.
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def fingerprint(user: StaffUser) -> str:
@@ -221,7 +261,11 @@ class SessionCodec:
         try:
             data = self._serializer.loads(raw)
             session = StaffSession(
-                csrf=str(data["c"]), user_id=data["u"], fingerprint=str(data["f"]), seen=float(data["s"])
+                csrf=str(data["c"]),
+                user_id=data["u"],
+                fingerprint=str(data["f"]),
+                seen=float(data["s"]),
+                key=str(data.get("k", "")),
             )
         except (BadSignature, KeyError, TypeError, ValueError):
             return self.new()

@@ -65,8 +65,11 @@ from handoff.auth import (
     authenticate,
     create_user,
     csrf_ok,
+    end_sign_in,
     fingerprint,
     provisioning_uri,
+    sign_in_current,
+    start_sign_in,
 )
 from handoff.chair import STAGES, queue_state, registrants
 from handoff.exports import case_csv, case_pdf
@@ -174,6 +177,8 @@ def current_user(request: Request) -> StaffUser:
     with _db(request) as s:
         user = s.get(StaffUser, session.user_id)
         if user is None or not user.active or fingerprint(user) != session.fingerprint:
+            raise LoginRequired
+        if not sign_in_current(s, user, session.key):
             raise LoginRequired
     # The live feed and the refreshes it triggers are not activity: a page left open still times out.
     if request.url.path.rstrip("/").split("/")[-1] != "events" and not request.query_params.get("fragment"):
@@ -316,7 +321,7 @@ def _add_login_routes(app: FastAPI) -> None:
             if user is not None:
                 audit(s, user, "login", "staff_user", user.id)
                 new = config.codec.new()
-                new.user_id, new.fingerprint = user.id, fingerprint(user)
+                new.user_id, new.fingerprint, new.key = user.id, fingerprint(user), start_sign_in(s, user)
             elif allowed:
                 config.limiter.failed(s, client)
         if not allowed:
@@ -339,7 +344,9 @@ def _add_login_routes(app: FastAPI) -> None:
 
     @app.post("/logout", dependencies=[Csrf])
     def logout(request: Request, user: CurrentUser) -> Response:
-        """End the session."""
+        """End the session, on the server too."""
+        with _db(request) as s:
+            end_sign_in(s, _session(request).key)
         request.state.staff_cookie = _config(request).codec.new()
         return redirect(request, "/login")
 

@@ -111,6 +111,17 @@ class StaffUser(Base):
     organisation: Mapped[Organisation | None] = relationship()
 
 
+class StaffSignIn(Base):
+    """One staff sign-in, held on the server: logging out ends it, so a copied cookie stops working."""
+
+    __tablename__ = "staff_sign_ins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the key in the cookie
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class LoginFailure(Base):
     """One failed staff login from a client, for the per-client limit every web process shares."""
 

@@ -8,8 +8,8 @@ import pyotp
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.storage.models import AuditEntry, LoginFailure, StaffUser
-from handoff.auth import MAX_FAILED_LOGINS, SessionCodec, authenticate, verify_password
+from bot.storage.models import AuditEntry, LoginFailure, StaffSignIn, StaffUser
+from handoff.auth import MAX_FAILED_LOGINS, SIGN_IN_LASTS, SessionCodec, authenticate, verify_password
 from handoff.web import COOKIE
 
 from .conftest import PASSWORD, World, csrf_of, logged_in, login, staff_test_app
@@ -121,6 +121,38 @@ def test_logout_ends_the_session_and_login_is_audited(client: TestClient, world:
     with world.service.db.session() as s:
         assert s.query(AuditEntry).filter_by(action="login", staff_id=world.ids["chair_a"]).count() == 1
         assert s.get(StaffUser, world.ids["chair_a"]).failed_logins == 0
+
+
+def test_after_logout_a_copy_of_the_cookie_signs_nobody_in(client: TestClient, world: World) -> None:
+    # A cookie copied from a shared or stolen computer must stop working when its owner logs out.
+    token = logged_in(client, world, "adv_a")
+    copied = client.cookies.get(COOKIE)
+    assert client.post("/staff/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    client.cookies.clear()
+    client.cookies.set(COOKIE, copied, path="/staff")
+    response = client.get("/staff/inbox/mine", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/staff/login"
+
+
+def test_a_sign_in_ends_after_a_working_day_however_active(client: TestClient, world: World) -> None:
+    logged_in(client, world, "adv_a")
+    assert client.get("/staff/inbox/mine", follow_redirects=False).status_code == 200
+    with world.service.db.session() as s:
+        for sign_in in s.scalars(select(StaffSignIn)):
+            sign_in.started_at -= SIGN_IN_LASTS
+    assert client.get("/staff/inbox/mine", follow_redirects=False).status_code == 303
+
+
+def test_a_cookie_without_a_sign_in_on_the_server_is_refused(client: TestClient, world: World) -> None:
+    # Forged with the right signing key but no sign-in behind it (as every cookie issued before
+    # sign-ins were kept on the server): refused.
+    logged_in(client, world, "adv_a")
+    codec = SessionCodec(world.service.settings.resolved_secret_key())
+    session = codec.load(client.cookies.get(COOKIE))
+    session.key = ""
+    client.cookies.clear()
+    client.cookies.set(COOKIE, codec.dump(session), path="/staff")
+    assert client.get("/staff/inbox/mine", follow_redirects=False).status_code == 303
 
 
 def test_login_page_has_a_csrf_token(client: TestClient) -> None:
