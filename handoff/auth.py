@@ -1,4 +1,4 @@
-"""Staff accounts: Argon2 passwords, TOTP for everyone, lockout after repeated failures, signed sessions."""
+"""Staff accounts: Argon2 passwords, TOTP for everyone, lockout after failures, sign-ins held on the server."""
 
 from __future__ import annotations
 

@@ -40,13 +40,14 @@ def _worker(host: str, port: int) -> None:
 
 def serve_workers(host: str, port: int, workers: int) -> None:
     """Run `workers` web processes until SIGINT or SIGTERM, replacing any that dies."""
+    _listen(host, port).close()  # fail here, once and clearly, if the port is taken
     ctx = multiprocessing.get_context("spawn")  # fresh processes: no copied threads or connections
     stopping = False
 
-    def start() -> BaseProcess:
+    def start() -> tuple[BaseProcess, float]:
         process = ctx.Process(target=_worker, args=(host, port), name="dhrbot-web")
         process.start()
-        return process
+        return process, time.monotonic()
 
     def stop(_signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -54,17 +55,24 @@ def serve_workers(host: str, port: int, workers: int) -> None:
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     processes = [start() for _ in range(workers)]
+    pause = 1.0  # between replacements of processes that die young (the database down, say)
     try:
         while not stopping:
             time.sleep(0.5)
-            for n, process in enumerate(processes):
-                if not process.is_alive() and not stopping:
-                    log.warning("web process %s exited with %s; starting another", process.pid, process.exitcode)
-                    processes[n] = start()
+            for n, (process, started) in enumerate(processes):
+                if process.is_alive() or stopping:
+                    continue
+                log.warning("web process %s exited with %s; starting another", process.pid, process.exitcode)
+                if time.monotonic() - started < 10:
+                    time.sleep(pause)
+                    pause = min(pause * 2, 30.0)
+                else:
+                    pause = 1.0
+                processes[n] = start()
     finally:
-        for process in processes:
+        for process, _started in processes:
             process.terminate()  # uvicorn finishes the requests in hand, then exits
-        for process in processes:
+        for process, _started in processes:
             process.join(timeout=30)
         for s, handler in previous.items():
             signal.signal(s, handler)
