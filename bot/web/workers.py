@@ -40,7 +40,10 @@ def _worker(host: str, port: int) -> None:
 
 def serve_workers(host: str, port: int, workers: int) -> None:
     """Run `workers` web processes until SIGINT or SIGTERM, replacing any that dies."""
-    _listen(host, port).close()  # fail here, once and clearly, if the port is taken
+    try:
+        _listen(host, port).close()  # fail here, once and clearly, if the port is taken
+    except OSError as exc:
+        raise SystemExit(f"dhrbot cannot listen on {host}:{port}: {exc.strerror}") from None
     ctx = multiprocessing.get_context("spawn")  # fresh processes: no copied threads or connections
     stopping = False
 
