@@ -195,12 +195,16 @@ class Dispatcher:
         """What to send for this message now: its content, a notice, a template, or nothing yet."""
         now = self.clock()
         with self.db.session() as s:
-            message = s.get(Message, message_id)
-            if message is None or message.status != "sending":
+            # The message, its person and its address in one round trip.
+            row = s.execute(
+                select(Message, Contact, Address)
+                .join(Contact, Contact.id == Message.contact_id)
+                .outerjoin(Address, Address.id == Message.address_id)
+                .where(Message.id == message_id)
+            ).first()
+            if row is None or row[0].status != "sending":
                 return None
-            contact = s.get(Contact, message.contact_id)
-            address = s.get(Address, message.address_id) if message.address_id else None
-            assert contact is not None
+            message, contact, address = row
             if address is None:
                 _finish(message, "failed", "no address to send to")
                 return None
@@ -245,13 +249,16 @@ class Dispatcher:
     def _record_sent(self, message_id: int, provider_id: str, kind: str, delivery: Delivery) -> None:
         now = self.clock()
         with self.db.session() as s:
+            if kind == "content":  # the usual case, in one statement
+                s.execute(
+                    update(Message)
+                    .where(Message.id == message_id)
+                    .values(status="sent", claimed_until=None, last_error=None, provider_id=provider_id, sent_at=now)
+                    .execution_options(synchronize_session=False)
+                )
+                return
             message = s.get(Message, message_id)
             assert message is not None
-            if kind == "content":
-                _finish(message, "sent", None)
-                message.provider_id = provider_id
-                message.sent_at = now
-                return
             # The notice or template is a message of its own (its delivery status comes back by its id).
             s.add(
                 Message(
