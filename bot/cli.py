@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from bot.settings import get_settings
 
+log = logging.getLogger(__name__)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run one `dhrbot` sub-command."""
@@ -98,6 +100,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         if workers > 1:
             from bot.web.workers import serve_workers
+
+            if not service.db.is_postgres:
+                log.warning("several web processes on SQLite take turns at the database: use PostgreSQL")
 
             # Each worker builds its own service; this process supervises them and sends the outbox.
             serve_workers(args.host, args.port, workers)

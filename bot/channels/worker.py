@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 def _run(service: Service, stop: threading.Event) -> None:
     senders = build_senders(service)  # per thread: the Telegram sender owns an event loop
     if not senders:
-        log.info("no messaging channel is configured: the dispatcher has nothing to send")
+        if threading.current_thread().name.endswith("-0"):  # said once, not by every thread
+            log.info("no messaging channel is configured: the dispatcher has nothing to send")
         return
     try:
         Dispatcher(service, senders).run_forever(stop)
