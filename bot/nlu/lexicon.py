@@ -120,6 +120,9 @@ class SafetyLexicon:
         # Any two words within 2 edits (transpositions included) share a form with up to two
         # letters removed from each; only words of 5+ letters are ever matched fuzzily.
         self._first_by_deletion: dict[str, set[str]] = {}
+        # A word more than 2 letters longer than every first word cannot be within 2 edits of one:
+        # it skips the deletion forms, which grow with the square of its length (a pasted link).
+        self._fuzzy_up_to = max((len(first) for first in self._by_first), default=0) + 2
         for first in self._by_first:
             if len(first) >= _EXACT_BELOW:
                 for form in _deletions(first):
@@ -143,7 +146,7 @@ class SafetyLexicon:
         found: set[int] = set()
         for w in set(words):
             firsts = {w} if w in self._by_first else set()
-            if len(w) >= _EXACT_BELOW:
+            if _EXACT_BELOW <= len(w) <= self._fuzzy_up_to:
                 for form in _deletions(w):
                     firsts |= self._first_by_deletion.get(form, set())
             for first in firsts:

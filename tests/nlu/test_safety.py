@@ -113,3 +113,23 @@ def test_the_lexicon_indexes_never_change_what_is_found() -> None:
     differences = [t for t in texts if lexicon.match(t) != lexicon.match(t, scan=True)]
     assert not differences
     assert sum(lexicon.match(t) is not None for t in texts) > 100  # the comparison covered real hits
+
+
+def test_a_long_unbroken_message_is_checked_without_building_its_misspellings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A pasted link or a long run of letters once cost seconds and gigabytes: the fuzzy index built
+    # every form of the word with two letters removed, which grows with the square of its length.
+    from bot.nlu import lexicon
+
+    built = lexicon._deletions
+
+    def refuse_long(word: str, depth: int = 2) -> set[str]:
+        assert len(word) < 40, f"built the misspellings of a {len(word)}-letter word"
+        return built(word, depth)
+
+    monkeypatch.setattr(lexicon, "_deletions", refuse_long)
+    rng = random.Random(11)
+    long_word = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(4000))
+    assert check_safety(long_word) is None
+    assert check_safety(long_word + " i want to end my life") == ("self_harm_risk", "end my life")
