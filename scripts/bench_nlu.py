@@ -26,6 +26,7 @@ from bot.nlu.data import TEST_DIR, TRAIN_DIR, load_examples  # noqa: E402
 from bot.nlu.embedded import EmbeddedClassifier  # noqa: E402
 from bot.nlu.langid import detect_language  # noqa: E402
 from bot.nlu.lexicon import check_safety  # noqa: E402
+from bot.nlu.rasa_client import local_rasa  # noqa: E402
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -42,15 +43,6 @@ def _latency(fn: Any, texts: list[str]) -> dict[str, float]:
         fn(t)
         samples.append(time.perf_counter() - start)
     return _percentiles(samples)
-
-
-def _rasa_settings() -> tuple[str, str] | None:
-    url, token = os.environ.get("RASA_URL"), os.environ.get("RASA_TOKEN", "")
-    env_file = ROOT / "var" / "rasa.env"
-    if not url and env_file.exists():
-        values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
-        url, token = values.get("RASA_URL"), values.get("RASA_TOKEN", "")
-    return (url, token) if url else None
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +79,7 @@ def main() -> int:
     report["lexicon_latency"] = _latency(check_safety, texts)
     report["langid_latency"] = _latency(detect_language, texts)
 
-    found = _rasa_settings() if args.rasa else None
+    found = local_rasa(ROOT / "var") if args.rasa else None
     if found:
         rasa = load_nlu("rasa", cache_dir=cache, rasa_url=found[0], rasa_token=found[1])
         report["rasa"] = _summary(evaluate(rasa, TEST_DIR))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +13,16 @@ from bot.nlu.base import FALLBACK_INTENT, Parse, triage_for
 from bot.nlu.embedded import EmbeddedClassifier
 
 log = logging.getLogger(__name__)
+
+
+def local_rasa(var_dir: Path) -> tuple[str, str] | None:
+    """(URL, token) of a Rasa server: RASA_URL/RASA_TOKEN, else var/rasa.env from scripts/rasa/serve.sh."""
+    url, token = os.environ.get("RASA_URL"), os.environ.get("RASA_TOKEN", "")
+    env_file = var_dir / "rasa.env"
+    if not url and env_file.exists():
+        values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+        url, token = values.get("RASA_URL"), values.get("RASA_TOKEN", "")
+    return (url, token) if url else None
 
 
 class RasaUnavailable(RuntimeError):

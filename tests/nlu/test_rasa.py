@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from bot.nlu import ComposedNLU, load_nlu
 from bot.nlu.base import INTENTS
 from bot.nlu.cli import evaluate
 from bot.nlu.data import PROJECT_ROOT
+from bot.nlu.rasa_client import local_rasa
 
 CACHE = PROJECT_ROOT / "var" / "nlu"
 # Measured with Rasa 3.6.21 DIET (intents/config.yml) on intents/test: accuracy 0.777 (per language
@@ -22,14 +22,11 @@ MIN_RASA_ACCURACY = 0.73
 
 
 def _rasa_settings() -> tuple[str, str] | None:
-    """RASA_URL/RASA_TOKEN from the environment, else from var/rasa.env written by scripts/rasa/serve.sh."""
-    url, token = os.environ.get("RASA_URL"), os.environ.get("RASA_TOKEN", "")
-    env_file = PROJECT_ROOT / "var" / "rasa.env"
-    if not url and env_file.exists():
-        values = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
-        url, token = values.get("RASA_URL"), values.get("RASA_TOKEN", "")
-    if not url:
+    """The local Rasa server (bot.nlu.rasa_client.local_rasa), if it answers."""
+    found = local_rasa(PROJECT_ROOT / "var")
+    if found is None:
         return None
+    url, token = found
     try:
         httpx.get(f"{url}/status", params={"token": token}, timeout=3).raise_for_status()
     except httpx.HTTPError:
