@@ -147,9 +147,14 @@ def load(kind: str, port: int, requests: list[bytes], rate: float, connections: 
         return pool.submit(run_load, kind, "127.0.0.1", port, requests, rate, connections).result()
 
 
+def answered(result: Result) -> list[float]:
+    """The latencies of the requests answered 200, in the order they were due."""
+    return [lat for lat, status in zip(result.latencies, result.statuses) if status == 200]
+
+
 def summary(result: Result) -> dict[str, float | int]:
     """Rate and latency of one load, as reported."""
-    ok = [lat for lat, status in zip(result.latencies, result.statuses) if status == 200]
+    ok = answered(result)
     return {
         "webhooks": len(result.statuses),
         "answered_200": len(ok),
@@ -159,13 +164,12 @@ def summary(result: Result) -> dict[str, float | int]:
         "ms_p95": round(pct(ok, 95) * 1000, 1),
         "ms_p99": round(pct(ok, 99) * 1000, 1),
         "ms_max": round(max(ok, default=float("nan")) * 1000, 1),
-        "ms_p95_by_fifth": [round(pct(part, 95) * 1000, 1) for part in fifths(result)],
+        "ms_p95_by_fifth": [round(pct(part, 95) * 1000, 1) for part in fifths(ok)],
     }
 
 
-def fifths(result: Result) -> list[list[float]]:
-    """The answered requests' latencies in five consecutive parts of the load, to show any drift."""
-    ok = [lat for lat, status in zip(result.latencies, result.statuses) if status == 200]
+def fifths(ok: list[float]) -> list[list[float]]:
+    """Latencies in five consecutive parts of the load, to show any drift."""
     size = max(1, len(ok) // 5)
     return [ok[i : i + size] for i in range(0, size * 5, size)]
 

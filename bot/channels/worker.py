@@ -13,10 +13,10 @@ from bot.storage.outbox import OUTBOX_CHANNEL
 log = logging.getLogger(__name__)
 
 
-def _run(service: Service, stop: threading.Event) -> None:
+def _run(service: Service, stop: threading.Event, first: bool) -> None:
     senders = build_senders(service)  # per thread: the Telegram sender owns an event loop
     if not senders:
-        if threading.current_thread().name.endswith("-0"):  # said once, not by every thread
+        if first:  # said once, not by every thread
             log.info("no messaging channel is configured: the dispatcher has nothing to send")
         return
     try:
@@ -66,7 +66,7 @@ def start_dispatcher_thread(
     """Dispatchers running in the background of this process; set the event to stop them."""
     stop = threading.Event()
     threads = [
-        threading.Thread(target=_run, args=(service, stop), name=f"dhrbot-dispatcher-{n}", daemon=True)
+        threading.Thread(target=_run, args=(service, stop, n == 0), name=f"dhrbot-dispatcher-{n}", daemon=True)
         for n in range(count)
     ]
     if count and service.db.is_postgres:
