@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.dialogue import form
 from bot.storage.models import Attachment, Case, Contact, ContributionVersion, Invitation, StaffUser, Ticket, utcnow
+from handoff import consent
+from handoff.consent import Use
 from handoff.i18n import t
 
 STAGES = (
@@ -23,10 +25,11 @@ STAGES = (
     t("Completion and sign-off"),
     t("Dissemination and learning"),
 )
-# Free-text answers that are the family's own words: shown only with consent to share with the chair.
-CONSENTED_TEXT = ("questions",)
+# Answers shown under "Preferences" (the rest have places of their own on the chair's page).
 PREFERENCE_KEYS = tuple(
-    q.key for q in form.QUESTIONS if q.key not in ("relationship", "relationship_detail", *CONSENTED_TEXT)
+    q.key
+    for q in form.QUESTIONS
+    if q.key not in ("relationship", "relationship_detail", "ways", "questions", *consent.CONSENT_KEYS)
 )
 
 
@@ -115,7 +118,11 @@ class QueueState:
 
 
 def registrants(session: Session, case: Case) -> list[Registrant]:
-    """Everyone linked to the case, with their latest choices and the history of changes."""
+    """Everyone linked to the case, with their latest choices and the history of changes, as the chair may see them.
+
+    Each answer goes through the consent rule: without a yes to sharing with the chair, the chair learns
+    only that the person registered and what they consented to.
+    """
     contacts = session.scalars(select(Contact).where(Contact.case_id == case.id).order_by(Contact.id)).all()
     people = []
     for n, contact in enumerate(contacts, start=1):
@@ -125,36 +132,45 @@ def registrants(session: Session, case: Case) -> list[Registrant]:
             .order_by(ContributionVersion.version)
         ).all()
         latest: dict[str, Any] = dict(versions[-1].answers) if versions else {}
+
+        def seen(key: str, latest: dict[str, Any] = latest) -> str:
+            """An answer as the chair may read it; empty where consent does not allow it."""
+            if not consent.permitted(consent.answer(key), Use.CHAIR_READS, latest):
+                return ""
+            return answer_text(key, latest.get(key))
+
         history: list[Version] = []
         previous: dict[str, Any] = {}
         for v in versions:
-            changed = [question_label(k) for k in form.BY_KEY if v.answers.get(k) != previous.get(k)]
+            changed = [
+                question_label(k)
+                for k in form.BY_KEY
+                if v.answers.get(k) != previous.get(k) and consent.permitted(consent.answer(k), Use.CHAIR_READS, latest)
+            ]
             history.append(Version(v.version, v.created_at, v.channel, changed))
             previous = v.answers
         invitation = session.scalars(select(Invitation).where(Invitation.used_by_contact_id == contact.id)).first()
-        shares = latest.get("consent_share_chair") == "yes"
+        shares = consent.shares_with_chair(latest)
+        attachment_item = consent.Item("attachment")
         attachments = (
             list(session.scalars(select(Attachment).where(Attachment.contact_id == contact.id).order_by(Attachment.id)))
-            if shares
+            if consent.permitted(attachment_item, Use.CHAIR_READS, latest)
             else []
         )
         people.append(
             Registrant(
                 contact_id=contact.id,
                 label=t("Person {n}").format(n=n),
-                relationship=answer_text("relationship", latest.get("relationship")),
-                relationship_detail=answer_text("relationship_detail", latest.get("relationship_detail")),
+                relationship=seen("relationship"),
+                relationship_detail=seen("relationship_detail"),
+                # Written by staff when inviting them, not by the family.
                 invitation_note=(invitation.note or "") if invitation else "",
                 shares_with_chair=shares,
-                consent_quote=answer_text("consent_quote", latest.get("consent_quote")),
-                consent_name=answer_text("consent_name", latest.get("consent_name")),
-                ways=answer_text("ways", latest.get("ways")),
-                preferences=[
-                    (question_label(k), answer_text(k, latest[k]))
-                    for k in PREFERENCE_KEYS
-                    if k in latest and k != "ways"
-                ],
-                questions=answer_text("questions", latest.get("questions")) if shares else None,
+                consent_quote=seen("consent_quote"),
+                consent_name=seen("consent_name"),
+                ways=seen("ways"),
+                preferences=[(question_label(k), seen(k)) for k in PREFERENCE_KEYS if k in latest and seen(k)],
+                questions=seen("questions") if shares else None,
                 versions=history,
                 attachments=attachments,
             )

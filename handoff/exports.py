@@ -31,31 +31,34 @@ CSV_COLUMNS = (
 
 
 def case_csv(session: Session, case: Case) -> str:
-    """One row per person; their own words only where they agreed to share them with the chair."""
+    """One row per person; their answers only where they agreed to share them with the chair."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for p in registrants(session, case):
-        writer.writerow(
-            [
-                p.label,
+        if p.shares_with_chair:
+            answers = [
                 p.relationship,
                 p.relationship_detail,
                 p.invitation_note,
                 p.versions[-1].number if p.versions else "",
                 p.ways,
-                "yes" if p.shares_with_chair else "no",
+                "yes",
                 p.consent_quote,
                 p.consent_name,
-                _csv_safe(p.questions or ""),
+                p.questions or "",
                 len(p.attachments),
             ]
-        )
+        else:
+            hidden = t("not shared")
+            answers = [hidden, hidden, p.invitation_note, p.versions[-1].number if p.versions else "", hidden, "no"]
+            answers += [hidden, hidden, hidden, 0]
+        writer.writerow([csv_safe(str(cell)) for cell in (p.label, *answers)])
     return out.getvalue()
 
 
-def _csv_safe(value: str) -> str:
-    """Stop a spreadsheet running family text as a formula."""
+def csv_safe(value: str) -> str:
+    """Stop a spreadsheet running text as a formula: any cell starting = + - @, a tab or a CR is quoted."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
@@ -120,6 +123,17 @@ def case_pdf(session: Session, case: Case) -> bytes:
     for p in registrants(session, case):
         pdf.ln(4)
         pdf.set_font("main", size=13)
+        if not p.shares_with_chair:
+            pdf.multi_cell(0, 7, p.label, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("main", size=10)
+            pdf.multi_cell(
+                0,
+                6,
+                t("This person has not agreed to share their answers with the chair."),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+            continue
         pdf.multi_cell(
             0, 7, f"{p.label}: {p.relationship} {p.relationship_detail}".strip(), new_x="LMARGIN", new_y="NEXT"
         )
@@ -130,10 +144,10 @@ def case_pdf(session: Session, case: Case) -> bytes:
             (t("Report may quote their words"), p.consent_quote),
             (t("Name may be used"), p.consent_name),
             (t("Versions"), str(len(p.versions))),
+            *p.preferences,
+            (t("Questions for the review"), p.questions or ""),
+            (t("Voice notes and documents"), str(len(p.attachments))),
         ]
-        if p.shares_with_chair:
-            lines.append((t("Questions for the review"), p.questions or ""))
-            lines.append((t("Voice notes and documents"), str(len(p.attachments))))
         for label, value in lines:
             pdf.multi_cell(0, 6, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

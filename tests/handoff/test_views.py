@@ -100,17 +100,18 @@ def test_chair_sees_registrants_consented_words_and_queue_but_no_conversation(cl
     assert len(_audits(world, "read", "chair_a")) == 1
 
 
-def test_without_consent_the_chair_sees_how_they_take_part_but_not_their_words(
+def test_without_consent_the_chair_sees_that_they_registered_but_none_of_their_answers(
     client: TestClient, world: World
 ) -> None:
     logged_in(client, world, "chair_b")
     page = client.get(f"/staff/cases/{world.ids['case_b']}").text
-    assert "Friend" in page and "Write an account" in page
+    assert "Person 1" in page and "has not agreed to share their answers" in page
+    assert "Friend" not in page and "Write an account" not in page
     assert QUESTIONS_B not in page
-    assert "has not agreed to share" in page
     body = client.get(f"/staff/cases/{world.ids['case_b']}/export.csv").text
     row = next(csv.DictReader(io.StringIO(body)))
-    assert row["shares_with_chair"] == "no" and row["questions"] == "" and row["attachments"] == "0"
+    assert row["shares_with_chair"] == "no" and row["questions"] == "not shared" and row["attachments"] == "0"
+    assert row["relationship"] == "not shared" and row["ways"] == "not shared"
     assert QUESTIONS_B not in body
 
 
