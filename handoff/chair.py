@@ -17,6 +17,7 @@ from bot.storage.models import Attachment, Case, Contact, ContributionVersion, I
 from handoff import consent
 from handoff.consent import Use
 from handoff.i18n import t
+from handoff.queue import OPEN_STATUSES, WAITING
 
 STAGES = (
     t("Commissioning"),
@@ -182,9 +183,7 @@ def queue_state(session: Session, case: Case, now: datetime | None = None) -> Qu
     """How many wait, the longest wait, who holds each ticket and its priority (never the content)."""
     now = now or utcnow()
     tickets = session.scalars(
-        select(Ticket)
-        .where(Ticket.case_id == case.id, Ticket.status.in_(("waiting", "active")))
-        .order_by(Ticket.opened_on)
+        select(Ticket).where(Ticket.case_id == case.id, Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.opened_on)
     ).all()
     contact_ids = [
         c for c in session.scalars(select(Contact.id).where(Contact.case_id == case.id).order_by(Contact.id))
@@ -207,7 +206,7 @@ def queue_state(session: Session, case: Case, now: datetime | None = None) -> Qu
                 waiting_minutes=int((now - ticket.opened_on).total_seconds() // 60),
             )
         )
-    waiting = [r for r in rows if r.status == "waiting"]
+    waiting = [r for r in rows if r.status == WAITING]
     return QueueState(
         waiting=len(waiting),
         active=len(rows) - len(waiting),

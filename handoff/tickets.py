@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 
 from bot.content.helplines import Helplines
 from bot.i18n import BY_CODE, _, current_language, isolate
-from bot.storage.models import Case, Contact, Message, StaffUser, Ticket, TicketEvent, utcnow
+from bot.storage.models import Contact, Message, StaffUser, Ticket, TicketEvent, utcnow
 from bot.storage.outbox import enqueue
 from handoff.access import may_hold
 from handoff.audit import audit
+from handoff.queue import ACTIVE, CLOSED, OPEN_STATUSES, RETURNED, URGENT, WAITING, routing_chain
 
 # If nobody takes an urgent ticket within this time it goes to the next person (lead -> deputy -> queue).
 ESCALATE_URGENT_AFTER = timedelta(minutes=10)
@@ -55,8 +56,8 @@ def take(session: Session, ticket: Ticket, staff: StaffUser, now: datetime | Non
     now = now or utcnow()
     claimed = session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.status == "waiting", Ticket.assignee_id.is_(None))
-        .values(status="active", assignee_id=staff.id, last_activity_on=now)
+        .where(Ticket.id == ticket.id, Ticket.status == WAITING, Ticket.assignee_id.is_(None))
+        .values(status=ACTIVE, assignee_id=staff.id, last_activity_on=now)
         .execution_options(synchronize_session=False)
     )
     session.refresh(ticket)
@@ -69,7 +70,7 @@ def take(session: Session, ticket: Ticket, staff: StaffUser, now: datetime | Non
 
 
 def _require_holder(ticket: Ticket, staff: StaffUser) -> None:
-    if ticket.status != "active" or ticket.assignee_id != staff.id:
+    if ticket.status != ACTIVE or ticket.assignee_id != staff.id:
         raise TicketError("take the conversation first: only the advocate holding it can do this")
 
 
@@ -104,9 +105,9 @@ def add_note(session: Session, ticket: Ticket, staff: StaffUser, text: str) -> T
 
 def _end(session: Session, ticket: Ticket, staff: StaffUser, status: str, kind: str, detail: str) -> None:
     """End the period of human contact (only its holder may end a held ticket); the bot answers again."""
-    if ticket.status == "active":
+    if ticket.status == ACTIVE:
         _require_holder(ticket, staff)
-    elif ticket.status != "waiting":
+    elif ticket.status != WAITING:
         raise TicketError("this ticket is not open")
     ticket.status = status
     ticket.closed_on = ticket.last_activity_on = utcnow()
@@ -117,20 +118,20 @@ def _end(session: Session, ticket: Ticket, staff: StaffUser, status: str, kind: 
 
 def hand_back(session: Session, ticket: Ticket, staff: StaffUser) -> None:
     """Return the person to the bot: the ticket ends as "returned" and nobody holds it."""
-    _end(session, ticket, staff, "returned", "handed_back", "returned to the bot")
+    _end(session, ticket, staff, RETURNED, "handed_back", "returned to the bot")
     ticket.assignee_id = None
 
 
 def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUser) -> None:
     """Give the ticket to another advocate who may see it; if it was held, they now hold it."""
-    if ticket.status not in ("waiting", "active"):
+    if ticket.status not in OPEN_STATUSES:
         raise TicketError("this ticket is not open")
-    if ticket.status == "active":
+    if ticket.status == ACTIVE:
         _require_holder(ticket, staff)
     if target.id == staff.id or not may_hold(session, target, ticket):
         raise TicketError("that advocate cannot take this conversation")
     ticket.routed_to_id = target.id
-    if ticket.status == "active":
+    if ticket.status == ACTIVE:
         ticket.assignee_id = target.id
     ticket.last_activity_on = utcnow()
     _event(session, ticket, "transferred", staff, note=f"to {target.display_name}")
@@ -147,32 +148,18 @@ def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUs
 
 def close(session: Session, ticket: Ticket, staff: StaffUser) -> None:
     """End the period of human contact; the bot answers the person again."""
-    _end(session, ticket, staff, "closed", "closed", "closed")
+    _end(session, ticket, staff, CLOSED, "closed", "closed")
 
 
 # ---------------------------------------------------------------------------------------- escalation
-def routing_chain(session: Session, ticket: Ticket) -> list[int]:
-    """The people a ticket goes to in turn: named advocate, case lead, deputy (then the organisation queue)."""
-    contact = _contact(session, ticket)
-    case = session.get(Case, ticket.case_id) if ticket.case_id else None
-    chain = [contact.advocate_id]
-    if case is not None:
-        chain += [case.lead_advocate_id, case.deputy_advocate_id]
-    seen: list[int] = []
-    for staff_id in chain:
-        if staff_id is not None and staff_id not in seen:
-            seen.append(staff_id)
-    return seen
-
-
 def escalate_overdue(
     session: Session, now: datetime | None = None, after: timedelta = ESCALATE_URGENT_AFTER
 ) -> list[Ticket]:
     """For the worker's timer: urgent tickets nobody took in time go to the next person in the chain."""
     now = now or utcnow()
     query = select(Ticket).where(
-        Ticket.status == "waiting",
-        Ticket.priority == "urgent",
+        Ticket.status == WAITING,
+        Ticket.priority == URGENT,
         Ticket.assignee_id.is_(None),
         Ticket.routed_to_id.is_not(None),
     )
@@ -182,7 +169,7 @@ def escalate_overdue(
     for ticket in session.scalars(query):
         if now - ticket.opened_on < after * (ticket.escalations + 1):
             continue
-        chain = routing_chain(session, ticket)
+        chain = routing_chain(session, _contact(session, ticket))
         position = chain.index(ticket.routed_to_id) if ticket.routed_to_id in chain else len(chain) - 1
         ticket.routed_to_id = chain[position + 1] if position + 1 < len(chain) else None
         ticket.escalations += 1

@@ -145,7 +145,7 @@ def test_stage_tracker_and_family_update_in_each_language(client: TestClient, wo
     csrf = logged_in(client, world, "chair_a")
     url = f"/staff/cases/{world.ids['case_a']}"
     assert client.post(url + "/stage", data={"csrf": csrf, "stage": 3}, follow_redirects=False).status_code == 303
-    assert client.post(url + "/stage", data={"csrf": csrf, "stage": 9}, follow_redirects=False).status_code == 404
+    assert client.post(url + "/stage", data={"csrf": csrf, "stage": 9}, follow_redirects=False).status_code == 400
     assert (
         client.post(url + "/update", data={"csrf": csrf, "update": "stage"}, follow_redirects=False).status_code == 303
     )
