@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.content.helplines import Helplines
 from bot.i18n import BY_CODE, _, current_language, isolate
-from bot.storage.models import Contact, Message, StaffUser, Ticket, TicketEvent, utcnow
+from bot.storage.models import Case, Contact, Message, StaffUser, Ticket, TicketEvent, utcnow
 from bot.storage.outbox import enqueue
 from handoff.access import may_hold
 from handoff.audit import audit
@@ -144,6 +144,24 @@ def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUs
         case_id=ticket.case_id,
         detail=f"transferred to staff {target.id}",
     )
+
+
+def link_to_case(session: Session, ticket: Ticket, staff: StaffUser, case: Case) -> None:
+    """Link a ticket (and its person, if not yet linked) to a case the advocate works on."""
+    if ticket.case_id is not None:
+        raise TicketError("this ticket is already linked to a case")
+    works_on = staff.id in (case.lead_advocate_id, case.deputy_advocate_id) or (
+        staff.organisation_id is not None and case.organisation_id == staff.organisation_id
+    )
+    if not works_on:
+        raise TicketError("you can only link a ticket to a case you work on")
+    ticket.case_id, ticket.organisation_id = case.id, case.organisation_id
+    contact = _contact(session, ticket)
+    if contact.case_id is None:
+        contact.case_id = case.id
+    ticket.last_activity_on = utcnow()
+    _event(session, ticket, "linked", staff, note=case.reference)
+    audit(session, staff, "assign", "ticket", ticket.id, case_id=case.id, detail=f"linked to case {case.reference}")
 
 
 def close(session: Session, ticket: Ticket, staff: StaffUser) -> None:

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.i18n import BY_CODE
 from bot.service import Service
 from bot.storage.models import StaffUser, utcnow
+from handoff import wording
 from handoff.access import require_role
 from handoff.auth import RateLimiter, SessionCodec, StaffSession, csrf_ok, fingerprint, sign_in_current
 from handoff.chair import STAGES
@@ -177,7 +178,19 @@ def _minutes(value: datetime | None) -> str:
     return t("{h} h {m} min").format(h=minutes // 60, m=minutes % 60)
 
 
-TEMPLATES.env.globals.update(t=t, when=_when, waited=_minutes, stages=STAGES, languages=BY_CODE)
+TEMPLATES.env.globals.update(
+    t=t,
+    when=_when,
+    waited=_minutes,
+    stages=STAGES,
+    languages=BY_CODE,
+    plain=wording.plain,
+    reasons=wording.REASONS,
+    statuses=wording.STATUSES,
+    priorities=wording.PRIORITIES,
+    authors=wording.AUTHORS,
+    events_words=wording.EVENTS,
+)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.i18n import BY_CODE
-from bot.storage.models import Case, Contact, StaffUser, Ticket, TicketEvent
+from bot.storage.models import Case, Contact, StaffUser, Ticket
 from bot.storage.models import Message as ChatMessage
 from handoff import canned, tickets
 from handoff.access import NotFound, may_hold, ticket_filter, visible_ticket
@@ -22,6 +23,7 @@ from handoff.audit import audit
 from handoff.folders import FOLDERS
 from handoff.i18n import t
 from handoff.queue import ACTIVE, OPEN_STATUSES
+from handoff.ticket_view import ticket_view
 from handoff.web.common import Advocate, Csrf, config_of, database, redirect, render
 
 
@@ -29,15 +31,13 @@ def _ticket_rows(s: Session, found: list[Ticket]) -> list[dict[str, Any]]:
     """What the inbox shows of each ticket, in four queries however long the list is."""
     contact_ids = {tk.contact_id for tk in found}
     contacts = {c.id: c for c in s.scalars(select(Contact).where(Contact.id.in_(contact_ids)))}
-    case_refs = dict(
-        s.execute(select(Case.id, Case.reference).where(Case.id.in_({tk.case_id for tk in found if tk.case_id})))
-        .tuples()
-        .all()
-    )
+    case_ids = {tk.case_id for tk in found if tk.case_id}
+    case_refs = {
+        row.id: row.reference for row in s.execute(select(Case.id, Case.reference).where(Case.id.in_(case_ids)))
+    }
     staff_ids = {i for tk in found for i in (tk.assignee_id, tk.routed_to_id) if i}
-    names = dict(
-        s.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(staff_ids))).tuples().all()
-    )
+    staff = select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(staff_ids))
+    names = {row.id: row.display_name for row in s.execute(staff)}
     newest = (
         select(func.max(ChatMessage.id))
         .where(ChatMessage.contact_id.in_(contact_ids), ChatMessage.direction == "in")
@@ -89,24 +89,11 @@ def inbox(request: Request, user: Advocate, folder: str) -> Response:
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def ticket_page(request: Request, user: Advocate, ticket_id: int) -> Response:
-    """One conversation with its history; reading it is audited."""
+    """One conversation: why it was raised, by which message, the escalation clock, and the history; audited."""
+    after = timedelta(minutes=config_of(request).service.settings.urgent_escalation_minutes)
     with database(request) as s:
         ticket = visible_ticket(s, user, ticket_id)
-        contact = s.get(Contact, ticket.contact_id)
-        assert contact is not None
-        messages = list(
-            reversed(
-                s.scalars(
-                    select(ChatMessage)
-                    .where(ChatMessage.contact_id == contact.id)
-                    .order_by(ChatMessage.id.desc())
-                    .limit(200)
-                ).all()
-            )
-        )
-        events = s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)).all()
-        staff_names = {u.id: u.display_name for u in s.scalars(select(StaffUser))}
-        case = s.get(Case, ticket.case_id) if ticket.case_id else None
+        view = ticket_view(s, ticket, user, after)
         others = [
             a
             for a in s.scalars(
@@ -123,22 +110,18 @@ def ticket_page(request: Request, user: Advocate, ticket_id: int) -> Response:
             "ticket",
             ticket.id,
             case_id=ticket.case_id,
-            detail=f"conversation of contact {contact.id}",
+            detail=f"conversation of contact {view.contact.id}",
         )
         context = {
             "user": user,
+            "view": view,
             "ticket": ticket,
-            "contact": contact,
-            "case": case,
-            "language": BY_CODE[contact.language].english_name if contact.language in BY_CODE else "?",
-            "messages": messages,
-            "events": events,
-            "staff_names": staff_names,
-            "canned": canned.all_rendered(contact.language),
+            "contact": view.contact,
+            "canned": canned.all_rendered(view.contact.language),
             "others": others,
             "holds": ticket.status == ACTIVE and ticket.assignee_id == user.id,
             "live": "ticket",
-            "last_message_id": messages[-1].id if messages else 0,
+            "last_message_id": view.last_message_id,
         }
         if request.query_params.get("fragment"):
             return render(request, "_conversation.html", context)
@@ -193,21 +176,73 @@ def note(request: Request, user: Advocate, ticket_id: int, text: Annotated[str, 
     return _operate(request, user, ticket_id, lambda s, ticket, me: tickets.add_note(s, ticket, me, text))
 
 
+def _confirm(
+    request: Request, user: StaffUser, ticket_id: int, action: str, question: str, fields: dict[str, Any]
+) -> Response:
+    """Ask before an action that ends or moves a conversation; the same form, posted again with confirmed=yes."""
+    with database(request) as s:
+        visible_ticket(s, user, ticket_id)
+    return render(
+        request,
+        "confirm.html",
+        {
+            "user": user,
+            "question": question,
+            "action": f"/tickets/{ticket_id}/{action}",
+            "fields": fields,
+            "back": f"/tickets/{ticket_id}",
+        },
+    )
+
+
 @router.post("/tickets/{ticket_id}/hand-back", dependencies=[Csrf])
-def hand_back(request: Request, user: Advocate, ticket_id: int) -> Response:
-    """Give the conversation back to the bot."""
+def hand_back(request: Request, user: Advocate, ticket_id: int, confirmed: Annotated[str, Form()] = "") -> Response:
+    """Give the conversation back to the assistant, after confirming."""
+    if confirmed != "yes":
+        question = t(
+            "Hand this conversation back to the assistant? The family is told what happens next, and the assistant answers them again."
+        )
+        return _confirm(request, user, ticket_id, "hand-back", question, {})
     return _operate(request, user, ticket_id, tickets.hand_back)
 
 
 @router.post("/tickets/{ticket_id}/close", dependencies=[Csrf])
-def close(request: Request, user: Advocate, ticket_id: int) -> Response:
-    """Close the ticket."""
+def close(request: Request, user: Advocate, ticket_id: int, confirmed: Annotated[str, Form()] = "") -> Response:
+    """Close the ticket, after confirming."""
+    if confirmed != "yes":
+        question = t("Close this ticket? The assistant answers the family again.")
+        return _confirm(request, user, ticket_id, "close", question, {})
     return _operate(request, user, ticket_id, tickets.close)
 
 
+@router.post("/tickets/{ticket_id}/link", dependencies=[Csrf])
+def link(request: Request, user: Advocate, ticket_id: int, case_id: Annotated[int, Form()]) -> Response:
+    """Link a ticket whose person is not yet on a case to a case this advocate works on."""
+
+    def op(s: Session, ticket: Ticket, me: StaffUser) -> None:
+        case = s.get(Case, case_id)
+        if case is None:
+            raise tickets.TicketError(t("That case does not exist."))
+        tickets.link_to_case(s, ticket, me, case)
+
+    return _operate(request, user, ticket_id, op)
+
+
 @router.post("/tickets/{ticket_id}/transfer", dependencies=[Csrf])
-def transfer(request: Request, user: Advocate, ticket_id: int, target_id: Annotated[int, Form()]) -> Response:
-    """Give the ticket to another advocate who may see it."""
+def transfer(
+    request: Request,
+    user: Advocate,
+    ticket_id: int,
+    target_id: Annotated[int, Form()],
+    confirmed: Annotated[str, Form()] = "",
+) -> Response:
+    """Give the ticket to another advocate who may see it, after confirming."""
+    if confirmed != "yes":
+        with database(request) as s:
+            target = s.get(StaffUser, target_id)
+            name = target.display_name if target else "?"
+        question = t("Transfer this conversation to {name}?").format(name=name)
+        return _confirm(request, user, ticket_id, "transfer", question, {"target_id": target_id})
 
     def op(s: Session, ticket: Ticket, me: StaffUser) -> None:
         target = s.get(StaffUser, target_id)

@@ -65,9 +65,15 @@ ROUTES: list[Route] = [
     Route("POST", "/tickets/{ticket_id}/take", TICKET),
     Route("POST", "/tickets/{ticket_id}/reply", TICKET, data=lambda w: {"text": "hello"}),
     Route("POST", "/tickets/{ticket_id}/note", TICKET, data=lambda w: {"text": "a note"}),
-    Route("POST", "/tickets/{ticket_id}/hand-back", TICKET),
-    Route("POST", "/tickets/{ticket_id}/close", TICKET),
-    Route("POST", "/tickets/{ticket_id}/transfer", TICKET, data=lambda w: {"target_id": w.ids["adv_a2"]}),
+    Route("POST", "/tickets/{ticket_id}/hand-back", TICKET, data=lambda w: {"confirmed": "yes"}),
+    Route("POST", "/tickets/{ticket_id}/close", TICKET, data=lambda w: {"confirmed": "yes"}),
+    Route(
+        "POST",
+        "/tickets/{ticket_id}/transfer",
+        TICKET,
+        data=lambda w: {"target_id": w.ids["adv_a2"], "confirmed": "yes"},
+    ),
+    Route("POST", "/tickets/{ticket_id}/link", TICKET, data=lambda w: {"case_id": w.ids["case_a"]}),
     Route("GET", "/events", {**TICKET, "anonymous": 401}, query="?ticket={ticket_id}"),  # EventSource: no redirect
     Route("GET", "/cases", CASES),
     Route("GET", "/cases/{case_id}", CASE),

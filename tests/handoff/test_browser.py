@@ -90,7 +90,7 @@ def test_urgent_message_to_advocate_reply_and_chair_view(world: World, database_
         link.wait_for(timeout=15000)  # appeared without reloading
         assert page.locator("ul.tickets li").first.get_attribute("class").split()[1] == "urgent"
         link.click()
-        page.get_by_text(DISTRESS).wait_for()
+        page.locator("#trigger-message", has_text=DISTRESS).wait_for()  # the message that raised it, up top
         page.click("#take")
         page.fill("#reply-text", REPLY)
         page.click("#send-reply")

@@ -200,7 +200,11 @@ def test_hand_back_and_close_from_the_inbox(client: TestClient, world: World) ->
     csrf = logged_in(client, world, "adv_a")
     url = f"/staff/tickets/{world.ids['ticket_a']}"
     client.post(url + "/take", data={"csrf": csrf})
-    client.post(url + "/hand-back", data={"csrf": csrf})
+    asked = client.post(url + "/hand-back", data={"csrf": csrf})
+    assert "Hand this conversation back to the assistant?" in asked.text, "asked first"
+    with world.service.db.session() as s:
+        assert s.get(Ticket, world.ids["ticket_a"]).status == "active", "nothing happens until confirmed"
+    client.post(url + "/hand-back", data={"csrf": csrf, "confirmed": "yes"})
     with world.service.db.session() as s:
         assert s.get(Ticket, world.ids["ticket_a"]).status == "returned"
         assert s.get(Contact, world.ids["fam_a"]).human_holds is False
