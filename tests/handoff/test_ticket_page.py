@@ -25,9 +25,7 @@ def _urgent_in_urdu(world: World) -> int:
         return ticket.id
 
 
-def test_an_urgent_ticket_says_why_which_message_and_the_language_in_english(
-    client: TestClient, world: World
-) -> None:
+def test_an_urgent_ticket_says_why_which_message_and_the_language_in_english(client: TestClient, world: World) -> None:
     ticket_id = _urgent_in_urdu(world)
     logged_in(client, world, "adv_a")
     page = client.get(f"/staff/tickets/{ticket_id}").text
