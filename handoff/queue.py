@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.storage.models import Case, Contact, Ticket, TicketEvent, utcnow
 from handoff.audit import audit
+from handoff.rota import on_call, working_now
 
 # A ticket's life: waiting for someone, held by an advocate (the bot is silent), then returned to the bot or closed.
 WAITING, ACTIVE, RETURNED, CLOSED = "waiting", "active", "returned", "closed"
@@ -37,7 +40,7 @@ def open_ticket(session: Session, contact: Contact, *, reason: str, urgent: bool
         opened_on=now,
         last_activity_on=now,
     )
-    chain = routing_chain(session, contact)
+    chain = routing_chain(session, contact, urgent=urgent, now=now)
     ticket.routed_to_id = chain[0] if chain else None
     case = session.get(Case, contact.case_id) if contact.case_id else None
     ticket.organisation_id = case.organisation_id if case is not None else None
@@ -48,15 +51,24 @@ def open_ticket(session: Session, contact: Contact, *, reason: str, urgent: bool
     return ticket
 
 
-def routing_chain(session: Session, contact: Contact) -> list[int]:
+def routing_chain(
+    session: Session, contact: Contact, *, urgent: bool = False, now: datetime | None = None
+) -> list[int]:
     """Who a person's tickets go to, in turn: their named advocate, the case's lead, its deputy.
 
-    After the last of them a ticket waits in the organisation's queue. Escalation walks the same chain.
+    An urgent ticket also goes to whoever is on call: first, if the named advocate is not working now
+    (nobody must wait for Monday); last, before the organisation's queue, otherwise. After the last of
+    them a ticket waits in the organisation's queue. Escalation walks the same chain.
     """
     case = session.get(Case, contact.case_id) if contact.case_id else None
     candidates = [contact.advocate_id]
     if case is not None:
         candidates += [case.lead_advocate_id, case.deputy_advocate_id]
+    if urgent:
+        now = now or utcnow()
+        covering = on_call(session, case.organisation_id if case is not None else None, now)
+        first = next((c for c in candidates if c is not None), None)
+        candidates = [*covering, *candidates] if not working_now(session, first, now) else [*candidates, *covering]
     chain: list[int] = []
     for staff_id in candidates:
         if staff_id is not None and staff_id not in chain:

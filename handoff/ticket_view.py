@@ -83,7 +83,7 @@ def escalation_clock(session: Session, ticket: Ticket, after: timedelta, now: da
     if ticket.routed_to_id is None:
         return t("In the organisation queue: every advocate of the organisation sees it.")
     contact = session.get(Contact, ticket.contact_id)
-    chain = routing_chain(session, contact) if contact else []
+    chain = routing_chain(session, contact, urgent=True, now=now) if contact else []
     position = chain.index(ticket.routed_to_id) if ticket.routed_to_id in chain else len(chain) - 1
     nxt = session.get(StaffUser, chain[position + 1]) if position + 1 < len(chain) else None
     due = ticket.opened_on + after * (ticket.escalations + 1)

@@ -6,9 +6,7 @@ and an audit entry. Taking a ticket is one conditional UPDATE, so two advocates 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -22,15 +20,13 @@ from bot.storage.outbox import enqueue
 from handoff.access import may_hold
 from handoff.audit import audit
 from handoff.queue import ACTIVE, CLOSED, OPEN_STATUSES, RETURNED, URGENT, WAITING, routing_chain
+from handoff.rota import DEFAULT_TIMEZONE, hours_for, shift_ending
 
 # If nobody takes an urgent ticket within this time it goes to the next person (lead -> deputy -> queue).
 ESCALATE_URGENT_AFTER = timedelta(minutes=10)
 # An advocate's reply goes at once if the person wrote this recently (they are at their phone);
 # otherwise the dispatcher waits for the safe days and times they chose.
 RECENTLY_ACTIVE = timedelta(minutes=30)
-DEFAULT_TIMEZONE = "Europe/London"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_WORKING_HOURS: dict[str, Any] = {"timezone": DEFAULT_TIMEZONE, **{d: ["09:00", "17:00"] for d in WEEKDAYS[:5]}}
 
 
 class TicketError(ValueError):
@@ -187,7 +183,7 @@ def escalate_overdue(
     for ticket in session.scalars(query):
         if now - ticket.opened_on < after * (ticket.escalations + 1):
             continue
-        chain = routing_chain(session, _contact(session, ticket))
+        chain = routing_chain(session, _contact(session, ticket), urgent=True, now=now)
         position = chain.index(ticket.routed_to_id) if ticket.routed_to_id in chain else len(chain) - 1
         ticket.routed_to_id = chain[position + 1] if position + 1 < len(chain) else None
         ticket.escalations += 1
@@ -205,52 +201,6 @@ def escalate_overdue(
     return moved
 
 
-# ---------------------------------------------------------------------------------------- working hours
-@dataclass(frozen=True)
-class WorkingHours:
-    """When a person's advocates work: per weekday a start and end time, in one time zone."""
-
-    timezone: str
-    days: dict[int, tuple[time, time]]
-
-    @classmethod
-    def parse(cls, data: dict[str, Any] | None) -> WorkingHours:
-        """From StaffUser.working_hours, e.g. {"timezone": "Europe/London", "mon": ["09:00", "17:00"], ...}."""
-        data = data or DEFAULT_WORKING_HOURS
-        days = {}
-        for i, key in enumerate(WEEKDAYS):
-            span = data.get(key)
-            if span:
-                days[i] = (time.fromisoformat(span[0]), time.fromisoformat(span[1]))
-        return cls(str(data.get("timezone") or DEFAULT_TIMEZONE), days)
-
-    def is_open(self, moment: datetime) -> bool:
-        """Whether someone is working at this moment."""
-        local = moment.astimezone(ZoneInfo(self.timezone))
-        span = self.days.get(local.weekday())
-        return span is not None and span[0] <= local.time().replace(tzinfo=None) < span[1]
-
-    def next_opening(self, moment: datetime) -> datetime | None:
-        """The next time work starts after this moment (None if nobody ever works)."""
-        tz = ZoneInfo(self.timezone)
-        local = moment.astimezone(tz)
-        for offset in range(8):
-            day = local.date() + timedelta(days=offset)
-            span = self.days.get(day.weekday())
-            if span is None:
-                continue
-            start = datetime.combine(day, span[0], tzinfo=tz)
-            if start > moment:
-                return start
-        return None
-
-
-def hours_for(session: Session, ticket: Ticket) -> WorkingHours:
-    """The working hours of whoever the ticket is routed to, else the default (Mon-Fri 9-17, London)."""
-    staff = session.get(StaffUser, ticket.routed_to_id) if ticket.routed_to_id else None
-    return WorkingHours.parse(staff.working_hours if staff else None)
-
-
 def reply_expectation(
     session: Session, ticket: Ticket, now: datetime | None = None, helplines: Helplines | None = None
 ) -> str:
@@ -263,6 +213,8 @@ def reply_expectation(
     hours = hours_for(session, ticket)
     if hours.is_open(now):
         return _("Someone from our team is working now and will reply as soon as they can.")
+    if ticket.routed_to_id is not None and shift_ending(session, ticket.routed_to_id, now) is not None:
+        return _("Someone from our team is on call now and has been asked to reply to you as soon as they can.")
     contact = _contact(session, ticket)
     opening = hours.next_opening(now)
     if opening is None:

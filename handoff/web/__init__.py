@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from bot.admin import AdminError
 from bot.service import Service
-from handoff import tickets
+from handoff import rota, tickets
 from handoff.access import Forbidden, NotFound
 from handoff.auth import RateLimiter, SessionCodec, StaffError
 from handoff.i18n import t
@@ -75,6 +75,7 @@ def staff_app(service: Service) -> FastAPI:
 
     @app.exception_handler(AdminError)
     @app.exception_handler(StaffError)
+    @app.exception_handler(rota.RotaError)
     async def _admin_error(request: Request, exc: ValueError) -> Response:
         return render(request, "error.html", {"message": str(exc)}, status_code=400)
 

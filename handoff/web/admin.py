@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -9,12 +10,13 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from bot.admin import create_case, invitation_text, invite
-from bot.storage.models import AuditEntry, Case, StaffUser
-from handoff import cases
+from bot.storage.models import AuditEntry, Case, OnCallShift, StaffUser
+from handoff import cases, rota
 from handoff.access import NotFound
 from handoff.audit import audit
 from handoff.auth import create_user, provisioning_uri, set_active, unlock
-from handoff.web.common import Administrator, Csrf, config_of, database, redirect, render
+from handoff.i18n import t
+from handoff.web.common import STAFF_TZ, Administrator, Csrf, config_of, database, redirect, render
 
 router = APIRouter()
 
@@ -26,9 +28,49 @@ def admin(request: Request, user: Administrator) -> Response:
         all_cases = s.scalars(select(Case).order_by(Case.reference)).all()
         staff = s.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.display_name)).all()
         names = {u.id: u.display_name for u in staff}
+        shifts = rota.upcoming(s)
     return render(
-        request, "admin.html", {"user": user, "cases": all_cases, "staff": staff, "names": names, "code": None}
+        request,
+        "admin.html",
+        {"user": user, "cases": all_cases, "staff": staff, "names": names, "code": None, "shifts": shifts},
     )
+
+
+def _local(value: str) -> datetime:
+    """A date and time typed in the staff's time zone (an HTML datetime-local field), as UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise rota.RotaError(t("Give the start and end as a date and a time.")) from None
+    return moment.replace(tzinfo=STAFF_TZ) if moment.tzinfo is None else moment
+
+
+@router.post("/admin/rota", dependencies=[Csrf])
+def admin_add_shift(
+    request: Request,
+    user: Administrator,
+    staff_id: Annotated[int, Form()],
+    starts: Annotated[str, Form()],
+    ends: Annotated[str, Form()],
+) -> Response:
+    """Put an advocate on call out of hours: urgent tickets go to them while the shift lasts."""
+    with database(request) as s:
+        staff = s.get(StaffUser, staff_id)
+        if staff is None:
+            raise NotFound
+        rota.add_shift(s, staff, _local(starts), _local(ends), user)
+    return redirect(request, "/admin#rota")
+
+
+@router.post("/admin/rota/{shift_id}/delete", dependencies=[Csrf])
+def admin_remove_shift(request: Request, user: Administrator, shift_id: int) -> Response:
+    """Take a shift off the rota."""
+    with database(request) as s:
+        shift = s.get(OnCallShift, shift_id)
+        if shift is None:
+            raise NotFound
+        rota.remove_shift(s, shift, user)
+    return redirect(request, "/admin#rota")
 
 
 @router.post("/admin/cases", dependencies=[Csrf])

@@ -97,9 +97,16 @@ ROUTES: list[Route] = [
         ADMIN,
         data=lambda w: {"email": "new@example.org", "name": "New", "role": "advocate", "organisation": "Org A"},
     ),
+    Route("POST", "/admin/rota/{shift_id}/delete", ADMIN),
     Route("POST", "/admin/users/{user_id}/unlock", ADMIN),
     Route("POST", "/admin/users/{user_id}/active", ADMIN, data=lambda w: {"active": "yes"}),
     Route("GET", "/admin/audit", ADMIN),
+    Route(
+        "POST",
+        "/admin/rota",
+        ADMIN,
+        data=lambda w: {"staff_id": w.ids["adv_a2"], "starts": "2030-01-05T18:00", "ends": "2030-01-06T09:00"},
+    ),
 ]
 NOT_ROUTES = {"/static"}  # public files (CSS, JS): no data behind them
 
@@ -111,6 +118,7 @@ def _url(route: Route, w: World) -> str:
         "attachment_id": w.ids["att_a"],
         "folder": "mine",
         "user_id": w.ids["adv_a2"],
+        "shift_id": w.ids["shift"],
     }
     return "/staff" + (route.path + route.query).format(**ids)
 
