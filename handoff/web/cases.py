@@ -43,11 +43,21 @@ def case_page(request: Request, user: Chair, case_id: int) -> Response:
         case = visible_case(s, user, case_id)
         people = registrants(s, case)
         queue = queue_state(s, case)
+        sent = case_operations.updates_sent(s, case)
+        names = {u.id: u.display_name for u in s.scalars(select(StaffUser).where(StaffUser.role == "chair"))}
         audit(s, user, "read", "case", case.id, case_id=case.id, detail="chair's view")
     return render(
         request,
         "case.html",
-        {"user": user, "case": case, "people": people, "queue": queue, "updates": canned.UPDATES},
+        {
+            "user": user,
+            "case": case,
+            "people": people,
+            "queue": queue,
+            "updates": canned.UPDATES,
+            "sent": sent,
+            "names": names,
+        },
     )
 
 
@@ -104,8 +114,23 @@ def set_stage(request: Request, user: Chair, case_id: int, stage: Annotated[int,
 
 
 @router.post("/cases/{case_id}/update", dependencies=[Csrf])
-def send_update(request: Request, user: Chair, case_id: int, update: Annotated[str, Form()]) -> Response:
-    """Send every linked person an update in their own language, at their safe times."""
+def send_update(
+    request: Request,
+    user: Chair,
+    case_id: int,
+    update: Annotated[str, Form()] = "",
+    text: Annotated[str, Form()] = "",
+    confirmed: Annotated[str, Form()] = "",
+) -> Response:
+    """Preview an update as each family member will get it; send it (and keep a record) once confirmed."""
     with database(request) as s:
-        case_operations.send_update(s, visible_case(s, user, case_id), user, update)
-    return redirect(request, f"/cases/{case_id}")
+        case = visible_case(s, user, case_id)
+        if confirmed != "yes":
+            lines = case_operations.preview_update(s, case, update, text)
+            return render(
+                request,
+                "update_preview.html",
+                {"user": user, "case": case, "lines": lines, "update": update, "text": text},
+            )
+        case_operations.send_update(s, case, user, update, text)
+    return redirect(request, f"/cases/{case_id}#updates")

@@ -18,13 +18,13 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.content.stages import STAGES
 from bot.i18n import BY_CODE
 from bot.service import Service
 from bot.storage.models import StaffUser, utcnow
 from handoff import wording
 from handoff.access import require_role
 from handoff.auth import RateLimiter, SessionCodec, StaffSession, csrf_ok, fingerprint, sign_in_current
-from handoff.chair import STAGES
 from handoff.i18n import t
 
 HERE = Path(__file__).resolve().parent.parent
