@@ -59,7 +59,7 @@ test: setup browser-deps postgres-deps
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot handoff
+	$(BIN)/mypy bot handoff tests scripts
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .
