@@ -43,7 +43,7 @@ def postgres_server() -> Iterator[tuple[str, str]]:
         cluster = ThrowawayCluster.start()
     except PostgresUnavailable as exc:
         report.did_not_run("PostgreSQL", "no server (see the errors)")
-        pytest.fail(f"the PostgreSQL tests need a server: {exc}", pytrace=False)
+        raise pytest.fail.Exception(f"the PostgreSQL tests need a server: {exc}", pytrace=False) from None
     # Processes the tests start (dhrbot serve --workers 2, scripts) find the same server.
     os.environ["TEST_DATABASE_URL"] = cluster.url
     try:

@@ -106,8 +106,10 @@ class ThrowawayCluster:
     def start(cls) -> ThrowawayCluster:
         """Create and start a fresh cluster; raises PostgresUnavailable (with the reason) if it cannot."""
         bindir = find_bindir()
-        if bindir is None:
-            raise PostgresUnavailable(f"no PostgreSQL binaries found: {HOW_TO_GET_ONE}")
+        if bindir is None or not (bindir / "initdb").exists():
+            raise PostgresUnavailable(
+                f"no PostgreSQL initdb found ({bindir or 'PATH, ' + DEBIAN_BINDIRS}): {HOW_TO_GET_ONE}"
+            )
         remove_abandoned()
         user = _server_user()
         root = Path(tempfile.mkdtemp(prefix=PREFIX))
