@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     return result
 
 
-def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
+def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Sub-commands owned by other parts of the code (NLU, translations, privacy, staff, channels)."""
     from bot.channels.cli import add_channel_commands
     from bot.i18n_status import add_i18n_commands

@@ -117,7 +117,7 @@ def purge_expired_cases(session: Session, today: date) -> int:
     return len(ids)
 
 
-def add_data_commands(sub: argparse._SubParsersAction) -> None:
+def add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `dhrbot data export|erase|purge`."""
     data = sub.add_parser("data", help="people's rights: subject access, erasure, retention").add_subparsers(
         dest="data_command", required=True

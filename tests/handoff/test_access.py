@@ -130,7 +130,7 @@ def test_every_route_is_in_the_table() -> None:
     service.settings.resolved_secret_key.return_value = "k"
     service.settings.public_base_url = "http://x"
     app = staff_app(service)
-    found = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+    found = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods or ()}
     mounts = {getattr(r, "path", "") for r in app.routes if not isinstance(r, APIRoute)}
     listed = {(r.method, r.path) for r in ROUTES}
     assert found == listed, f"routes without an access rule: {found - listed}; stale entries: {listed - found}"
