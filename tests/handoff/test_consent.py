@@ -91,7 +91,11 @@ def _chair_walk(client: TestClient, world: World) -> dict[str, str]:
         case_ids = [c.id for c in s.query(Case).all()]
     seen: dict[str, str] = {}
     for route in staff_app(world.service).routes:
-        if not isinstance(route, APIRoute) or "GET" not in route.methods or route.path in ("/logout", "/events"):
+        if (
+            not isinstance(route, APIRoute)
+            or "GET" not in (route.methods or set())
+            or route.path in ("/logout", "/events")
+        ):
             continue
         paths = [route.path]
         for name, values in (

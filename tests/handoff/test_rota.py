@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -20,11 +21,11 @@ NEVER = {"timezone": "Europe/London"}  # no working days: always out of hours
 ALWAYS = {"timezone": "Europe/London", **{d: ["00:00", "23:59"] for d in rota.WEEKDAYS}}
 
 
-def _on_call_advocate(world: World, hours: dict[str, object]) -> int:
+def _on_call_advocate(world: World, hours: Mapping[str, object]) -> int:
     """Org A's named advocate works `hours`; a third Org A advocate is on call from an hour ago."""
     with world.service.db.session() as s:
-        world.user(s, "adv_a").working_hours = hours
-        world.user(s, "adv_a2").working_hours = hours
+        world.user(s, "adv_a").working_hours = dict(hours)
+        world.user(s, "adv_a2").working_hours = dict(hours)
         night = create_user(
             s, email="night@example.org", name="Nia Night-A", role="advocate", organisation="Org A", password="x" * 12
         ).user

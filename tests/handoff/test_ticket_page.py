@@ -61,9 +61,9 @@ def test_an_unlinked_ticket_can_be_linked_to_a_case_the_advocate_works_on(client
     assert response.status_code == 409, "not a case this advocate works on"
     client.post(f"/staff/tickets/{ticket_id}/link", data={"csrf": csrf, "case_id": world.ids["case_a"]})
     with world.service.db.session() as s:
-        ticket = s.get(Ticket, ticket_id)
+        ticket = s.get_one(Ticket, ticket_id)
         assert ticket.case_id == world.ids["case_a"]
-        assert s.get(Contact, ticket.contact_id).case_id == world.ids["case_a"]
+        assert s.get_one(Contact, ticket.contact_id).case_id == world.ids["case_a"]
 
 
 def test_close_and_transfer_ask_first(client: TestClient, world: World) -> None:
@@ -73,7 +73,7 @@ def test_close_and_transfer_ask_first(client: TestClient, world: World) -> None:
     assert "Transfer this conversation to Amir Deputy-A?" in asked.text
     assert "Close this ticket?" in client.post(url + "/close", data={"csrf": csrf}).text
     with world.service.db.session() as s:
-        ticket = s.get(Ticket, world.ids["ticket_a"])
+        ticket = s.get_one(Ticket, world.ids["ticket_a"])
         assert (ticket.status, ticket.routed_to_id) == ("waiting", world.ids["adv_a"])
 
 

@@ -205,7 +205,7 @@ def test_hand_back_and_close_from_the_inbox(client: TestClient, world: World) ->
     asked = client.post(url + "/hand-back", data={"csrf": csrf})
     assert "Hand this conversation back to the assistant?" in asked.text, "asked first"
     with world.service.db.session() as s:
-        assert s.get(Ticket, world.ids["ticket_a"]).status == "active", "nothing happens until confirmed"
+        assert s.get_one(Ticket, world.ids["ticket_a"]).status == "active", "nothing happens until confirmed"
     client.post(url + "/hand-back", data={"csrf": csrf, "confirmed": "yes"})
     with world.service.db.session() as s:
         assert s.get_one(Ticket, world.ids["ticket_a"]).status == "returned"
