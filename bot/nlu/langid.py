@@ -1,4 +1,4 @@
-"""Which of our 16 languages a short message is written in, offline, or None when we cannot tell."""
+"""Which of our 17 languages a short message is written in, offline, or None when we cannot tell."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from bot.nlu.tfidf import DirectTfidf
 log = logging.getLogger(__name__)
 
 LANGUAGES: tuple[str, ...] = (
-    "en", "ur", "pa", "bn", "gu", "hi", "ar", "fa", "ckb", "tr", "so", "es", "pt", "pl", "ro", "fr",
+    "en", "cy", "ur", "pa", "bn", "gu", "hi", "ar", "fa", "ckb", "tr", "so", "es", "pt", "pl", "ro", "fr",
 )  # fmt: skip
-LATIN_LANGUAGES = ("en", "tr", "so", "es", "pt", "pl", "ro", "fr")
+LATIN_LANGUAGES = ("en", "cy", "tr", "so", "es", "pt", "pl", "ro", "fr")
 ARABIC_SCRIPT_LANGUAGES = ("ar", "fa", "ur", "ckb")
 MIN_CONFIDENCE = 0.5
 
