@@ -2,7 +2,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-LANGS := en ur pa bn gu hi ar fa ckb tr so es pt pl ro fr
+LANGS := en cy ur pa bn gu hi ar fa ckb tr so es pt pl ro fr
 
 .PHONY: run test setup catalogs extract migrate lint format browser-deps postgres-deps rasa bench-nlu bench-channels clean
 

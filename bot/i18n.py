@@ -38,6 +38,9 @@ class Language:
 
 LANGUAGES: tuple[Language, ...] = (
     Language("en", "English", "English", babel_code="en_GB"),
+    # Welsh next to English: the service covers Wales, where the two are official side by side and
+    # the Welsh Language Standards ask that Welsh is not treated less favourably than English.
+    Language("cy", "Cymraeg", "Welsh", babel_code="cy_GB"),
     Language("ur", "اردو", "Urdu", rtl=True),
     Language("pa", "ਪੰਜਾਬੀ", "Punjabi (Gurmukhi)", babel_code="pa_Guru"),
     Language("bn", "বাংলা", "Bengali"),
@@ -100,7 +103,7 @@ def resolve_language(code: str | None) -> str | None:
 _DEFAULT_SCRIPT = {
     "ur": "Arab", "ar": "Arab", "fa": "Arab", "ckb": "Arab", "bn": "Beng", "gu": "Gujr",
     "hi": "Deva", "en": "Latn", "tr": "Latn", "so": "Latn", "es": "Latn", "pt": "Latn",
-    "pl": "Latn", "ro": "Latn", "fr": "Latn", "pa": "Guru",
+    "pl": "Latn", "ro": "Latn", "fr": "Latn", "pa": "Guru", "cy": "Latn",
 }  # fmt: skip
 
 

@@ -47,6 +47,7 @@ def test_i18n_status_finds_a_broken_placeholder(tmp_path):
         ("pa_IN", "pa"),
         ("pa-Arab", None),
         ("ckb-IQ", "ckb"),
+        ("cy-GB", "cy"),
         ("ur-PK", "ur"),
         ("fa-IR", "fa"),
         ("xx", None),

@@ -20,6 +20,9 @@ def _names(language: Language) -> set[str]:
 
 
 LANGUAGE_NAMES = {name: lang.code for lang in LANGUAGES for name in _names(lang)}
+# Codes people know as a language switch and that are no word of their own: Welsh public services
+# show "CY" on their bilingual pages.
+BARE_CODES = {"cy"}
 
 
 def language_named(text: str) -> str | None:
@@ -32,6 +35,8 @@ def language_named(text: str) -> str | None:
         return pick(typed, [Choice(lang.code, lang.native_name) for lang in LANGUAGES])
     if typed in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[typed]
+    if typed in BARE_CODES:
+        return typed
     return resolve_language(typed) if "-" in typed or "_" in typed else None
 
 

@@ -82,7 +82,10 @@ def train_pipeline(examples: Sequence[Example]) -> Pipeline:
 def decide(ranking: list[tuple[str, float]], threshold: float) -> tuple[str, float]:
     """The intent to act on: the top one if sure enough (urgent ones at a lower bar), else fallback."""
     intent, conf = ranking[0]
-    if conf >= threshold or (intent in URGENT_INTENTS and conf >= URGENT_THRESHOLD):
+    # Danger and self-harm can split their probability between them ("I will take my life" vs "they
+    # will..."): when one leads, their sum is what says the message is urgent.
+    urgent_mass = sum(p for name, p in ranking if name in URGENT_INTENTS)
+    if conf >= threshold or (intent in URGENT_INTENTS and urgent_mass >= URGENT_THRESHOLD):
         return intent, conf
     return FALLBACK_INTENT, conf
 

@@ -1,4 +1,4 @@
-"""Which of our 16 languages a short message is written in, offline, or None when we cannot tell."""
+"""Which of our 17 languages a short message is written in, offline, or None when we cannot tell."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from bot.nlu.tfidf import DirectTfidf
 log = logging.getLogger(__name__)
 
 LANGUAGES: tuple[str, ...] = (
-    "en", "ur", "pa", "bn", "gu", "hi", "ar", "fa", "ckb", "tr", "so", "es", "pt", "pl", "ro", "fr",
+    "en", "cy", "ur", "pa", "bn", "gu", "hi", "ar", "fa", "ckb", "tr", "so", "es", "pt", "pl", "ro", "fr",
 )  # fmt: skip
-LATIN_LANGUAGES = ("en", "tr", "so", "es", "pt", "pl", "ro", "fr")
+LATIN_LANGUAGES = ("en", "cy", "tr", "so", "es", "pt", "pl", "ro", "fr")
 ARABIC_SCRIPT_LANGUAGES = ("ar", "fa", "ur", "ckb")
 MIN_CONFIDENCE = 0.5
 
@@ -66,6 +66,21 @@ _ROMAN_PUNJABI = set(
     vich chahida chahidi ohna ohnu ohde ohda ohdi kado kinna dasso tuhada saade hovega hunda reha rehi
     painda lagda karda kardi sakdi sakda bhain bebe""".split()
 )
+
+# Welsh: fastText's lite model knows it poorly in short texts (it guesses English, Cornish, Turkish...).
+# Very common Welsh words that are no word in English or our other Latin-script languages, as they
+# look after normalising ("dwi'n" -> "dwin"). Not "be", "does", "or" (o'r), "ar", "ir", "mam", "plant",
+# "plis": English, Romanian, Spanish or Polish use them. Two hits are needed, so one shared word is harmless.
+_WELSH_COMMON = set(
+    """dwi dwin dw rwyn rwyf rydw rydych rydyn ydw yndw ydy ydyw ydych ydyn teimlo teimlon mae maen maer oedd roedd roeddwn doedd dydy dyw dydw
+    fy efo gyda gennych ddim isio eisiau eisie isie moyn beth diolch rhywun nhw hyn hynny hwn yma
+    alla allwch gallwch gaf rwan nawr iawn neu wedi ble pwy pryd sut pam ofn angen rhaid helpu
+    siarad gwybod deall neud gwneud ata aton wrthon arna amdani amdano chwaer mrawd nhad
+    teulu heddlu adolygiad cadeirydd eiriolwr cyfieithydd negeseuon neges ysgrifennu cymryd rhan
+    hoffwn hoffech gymraeg cymraeg saesneg yn chi""".split()
+)
+
+_WELSH_MARKERS = set("dwi dwin dw rwyn ydw yndw ddim eisiau isio diolch efo".split())
 
 # fastText labels for dialects or close varieties that we report as one of ours.
 _FT_ALIASES = {"arz": "ar", "ary": "ar", "acm": "ar", "apc": "ar", "ajp": "ar", "aeb": "ar", "ars": "ar", "pnb": "ur"}
@@ -228,6 +243,17 @@ def _roman_south_asian(words: list[str]) -> tuple[str | None, float]:
     return lang, min(0.95, 0.5 + share / 2)
 
 
+def _welsh(words: list[str]) -> tuple[str | None, float]:
+    """Welsh recognised by its everyday words, where the fastText model is unsure of it."""
+    hits = sum(1 for w in words if w in _WELSH_COMMON)
+    share = hits / len(words)
+    # "dwi'n stressed": two words, one of them unmistakably Welsh, is Welsh texting.
+    mixed = len(words) == 2 and any(w in _WELSH_MARKERS for w in words)
+    if (hits < 2 and not mixed) or share < 0.4:
+        return None, share
+    return "cy", min(0.95, 0.5 + share / 2)
+
+
 def _latin_script(text: str) -> tuple[str | None, float]:
     # Invitation codes ("JOIN K7MQ-2XPB") and numbers say nothing about the person's language.
     words = [w for w in normalise(text).split() if not any(ch.isdigit() for ch in w)]
@@ -237,6 +263,9 @@ def _latin_script(text: str) -> tuple[str | None, float]:
     if letters < 5 or (len(words) == 1 and letters < 7):
         return None, 0.0
     lang, conf = _roman_south_asian(words)
+    if lang:
+        return lang, conf
+    lang, conf = _welsh(words)
     if lang:
         return lang, conf
     clean = " ".join(words)
@@ -254,6 +283,10 @@ def _latin_script(text: str) -> tuple[str | None, float]:
     combined = {c: (wf * ft.get(c, 0.0) + wp * prof.get(c, 0.0)) / (wf + wp) for c in LATIN_LANGUAGES}
     best = max(combined, key=lambda k: combined[k])
     conf = combined[best]
+    if best == "cy" and conf < 0.7 and not any(w in _WELSH_COMMON for w in words):
+        # Our profile leans to Welsh for unfamiliar Latin-script text (Bengali typed in Latin letters):
+        # unless it is sure, or an everyday Welsh word is there, do not switch anyone to Welsh.
+        return None, conf
     return (best, conf) if conf >= MIN_CONFIDENCE else (None, conf)
 
 

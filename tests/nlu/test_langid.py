@@ -26,6 +26,7 @@ from bot.nlu.langid import detect_language
         ("j'ai besoin de parler à quelqu'un", "fr"),
         ("birisiyle konuşmam gerekiyor", "tr"),
         ("waxaan u baahanahay inaan qof la hadlo", "so"),
+        ("dwi angen siarad gyda rhywun", "cy"),
     ],
 )
 def test_each_language_is_recognised(text: str, expected: str) -> None:
@@ -60,3 +61,26 @@ def test_the_profile_scores_exactly_as_scikit_learn_does() -> None:
     assert scorer is not None
     got = np.array([scorer.proba(t) for t in texts])
     assert np.abs(expected - got).max() < 1e-9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dwi'n stressed",
+        "mae hi'n anodd iawn heddiw",
+        "sori, dwi ddim yn deall",
+        "Rwy'n teimlo'n unig",
+        "diolch yn fawr",
+    ],
+)
+def test_welsh_texting_is_recognised_even_mixed_with_english(text: str) -> None:
+    # fastText's lite model reads these as English, Turkish or Romanian; everyday Welsh words decide.
+    assert detect_language(text)[0] == "cy"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I live in Llanelli, near Caerphilly", "my sister lived in Pontypridd with him", "can I talk to someone in Welsh"],
+)
+def test_english_about_wales_stays_english(text: str) -> None:
+    assert detect_language(text)[0] == "en"

@@ -29,6 +29,7 @@ MUST_BE_URGENT: dict[str, list[str]] = {
     "pl": ["nie chce zyc", "zabija mnie"],
     "ro": ["nu mai vreau sa traiesc", "o sa ma omoare"],
     "fr": ["je veux mourir", "ils vont me tuer"],
+    "cy": ["dw i ddim eisiau byw", "dwi isie marw", "mae o'n mynd i fy lladd i"],
 }
 
 # Things families type every day that must never page an advocate or flash emergency numbers.
@@ -64,6 +65,9 @@ def test_everyday_messages_are_never_urgent(embedded_nlu: ComposedNLU, text: str
         ("نمی خواهم زنده باشم", "self_harm_risk"),  # ... typed as a space
         ("sorry but mujhe jeena nahi hai", "self_harm_risk"),  # code-mixed
         ("they want forced marriage for me in pakistan", "safety_concern"),
+        ("DWI DDIM ISIO BYW!!", "self_harm_risk"),  # Welsh, shouted
+        ("dwin mynd i ladd fyhun", "self_harm_risk"),  # apostrophe dropped, mutated, run together
+        ("maen nhw'n fy ngorfodi i briodi", "safety_concern"),
     ],
 )
 def test_lexicon_tolerates_how_people_really_type(text: str, expected_intent: str) -> None:
@@ -74,7 +78,18 @@ def test_lexicon_tolerates_how_people_really_type(text: str, expected_intent: st
 
 @pytest.mark.parametrize(
     "text",
-    ["I want to diet", "I live outside London", "she died by suicide", "my house is near the school", "I love my kids"],
+    [
+        "I want to diet",
+        "I live outside London",
+        "she died by suicide",
+        "my house is near the school",
+        "I love my kids",
+        # Welsh: "she has died", "she died by suicide", "it's killing me / it hurts me to think about her"
+        "mae hi wedi marw",
+        "bu farw drwy hunanladdiad",
+        "mae'n fy lladd i meddwl amdani",
+        "mae'n fy mrifo i bob dydd",
+    ],
 )
 def test_lexicon_does_not_fire_on_near_misses(text: str) -> None:
     # Each is one letter or one word away from a lexicon phrase, or is how families describe the death.
