@@ -49,4 +49,6 @@ def build_service(settings: Settings, *, nlu: NLU | None = None, migrate: bool =
         db.upgrade()
     helplines = Helplines.load(settings.helplines_file)
     nlu = nlu or load_nlu_backend(settings)
-    return Service(settings, db, nlu, helplines, Engine(db, nlu, helplines))
+    return Service(
+        settings, db, nlu, helplines, Engine(db, nlu, helplines, max_message_chars=settings.max_message_chars)
+    )

@@ -18,6 +18,7 @@ from bot.channels import twilio_channel as tw
 from bot.channels.delivery import record_delivery_status, stale_tap
 from bot.channels.dispatcher import nudge
 from bot.dialogue.messages import Inbound
+from bot.limits import parse_json
 from bot.service import Service
 from bot.web.turns import TurnThreads
 
@@ -71,7 +72,7 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
         if not secret or not settings.telegram_bot_token or not hmac.compare_digest(given.encode(), secret.encode()):
             return Response(status_code=403)
         try:
-            data: Any = await request.json()
+            data: Any = parse_json(await request.body(), settings.max_json_depth)
         except ValueError:
             return Response("malformed JSON", status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):

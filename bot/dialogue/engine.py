@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any, cast
@@ -32,18 +33,24 @@ MESSAGES = cast(Table, Message.__table__)
 class Engine:
     """The channel-neutral dialogue engine."""
 
-    def __init__(self, db: Database, nlu: NLU, helplines: Helplines) -> None:
+    def __init__(self, db: Database, nlu: NLU, helplines: Helplines, *, max_message_chars: int = 4096) -> None:
         self.db = db
         self.nlu = nlu
         self.helplines = helplines
+        self.max_message_chars = max_message_chars
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Answer one message; the message, every answer and the replies are committed together."""
+        too_long = len(inbound.text) > self.max_message_chars
+        if too_long:
+            # Nothing reads a message at that size (the safety check, the NLU, the form): its start is
+            # kept and checked, and the person is asked kindly for shorter parts.
+            inbound = dataclasses.replace(inbound, text=inbound.text[: self.max_message_chars])
         retries = 1
         while True:
             try:
                 with self.db.session() as s:
-                    return self._handle(s, inbound)
+                    return self._handle(s, inbound, too_long)
             except IntegrityError:
                 # A provider delivered this message twice and the other delivery stored it.
                 if inbound.provider_message_id and self.is_duplicate(inbound):
@@ -94,7 +101,7 @@ class Engine:
         with self.db.session() as s:
             return _already_seen(s, inbound)
 
-    def _handle(self, s: Session, inbound: Inbound) -> list[Outbound]:
+    def _handle(self, s: Session, inbound: Inbound, too_long: bool = False) -> list[Outbound]:
         # A repeated provider id is caught by the unique constraint when the message is inserted
         # (see `handle`), which saves a look-up on every other message.
         address, contact = self._address_and_person(s, inbound)
@@ -102,7 +109,15 @@ class Engine:
         message = _row(contact, address, inbound, direction="in", text=inbound.text, author="family")
         message.update(provider_message_id=inbound.provider_message_id, status="received", next_attempt_at=None)
         media_message_id = self._keep_media(s, message, inbound) if inbound.media else None
-        turn = Turn(session=s, contact=contact, inbound=inbound, nlu=self.nlu, helplines=self.helplines)
+        turn = Turn(
+            session=s,
+            contact=contact,
+            inbound=inbound,
+            nlu=self.nlu,
+            helplines=self.helplines,
+            too_long=too_long,
+            max_message_chars=self.max_message_chars,
+        )
         with use_language(contact.language):
             Conversation(turn).respond()
         message["intent"] = turn.intent

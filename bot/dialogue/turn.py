@@ -30,6 +30,8 @@ class Turn:
     replies: list[Outbound] = field(default_factory=list)
     intent: str | None = None
     detected_language: str | None = None
+    too_long: bool = False  # the message was over the length cap; `inbound.text` holds only its start
+    max_message_chars: int = 4096
 
     def say(self, text: str, choices: Sequence[Choice] = (), many: bool = False) -> None:
         """Queue a reply in the person's language (the caller has already translated it)."""

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from bot.channels import channels_router
 from bot.dialogue.messages import Inbound, Outbound
 from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, isolate, use_language
+from bot.limits import BodySizeLimit, parse_json
 from bot.service import Service
 from bot.web.turns import TurnThreads
 from handoff.web import staff_app
@@ -22,13 +23,14 @@ from handoff.web import staff_app
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 CHAT_COOKIE = "dhr_chat"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
-MAX_MESSAGE_LENGTH = 4000
 
 
 def create_app(service: Service) -> FastAPI:
     """The web app for one service."""
     app = FastAPI(title="dhrbot", docs_url=None, redoc_url=None)
     app.state.service = service
+    # Outermost: an absurdly large body is refused before anything reads or parses it.
+    app.add_middleware(BodySizeLimit, max_bytes=service.settings.max_request_bytes)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.mount("/staff", staff_app(service))
     turns = TurnThreads(service.settings.resolved_turn_threads())
@@ -94,14 +96,13 @@ def create_app(service: Service) -> FastAPI:
             return JSONResponse({"error": "forbidden"}, status_code=403, headers=NO_STORE)
         session_id = request.cookies.get(CHAT_COOKIE)
         try:
-            body: Any = await request.json()
+            body: Any = parse_json(await request.body(), service.settings.max_json_depth)
         except ValueError:
             body = None
         message = body.get("text") if isinstance(body, dict) else None
-        if not session_id or not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE_LENGTH:
-            return JSONResponse(
-                {"error": "a message of 1 to 4000 characters is needed"}, status_code=400, headers=NO_STORE
-            )
+        # A message over the length cap is still taken: the engine answers it kindly, reading only its start.
+        if not session_id or not isinstance(message, str) or not message.strip():
+            return JSONResponse({"error": "a message is needed"}, status_code=400, headers=NO_STORE)
         replies = await turns.run(service.engine.handle, Inbound(channel="web", address=session_id, text=message))
         return await _chat_reply(session_id, replies)
 
