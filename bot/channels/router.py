@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels import openapi
 from bot.channels import telegram as tg
 from bot.channels import twilio_channel as tw
 from bot.channels.delivery import record_delivery_status, stale_tap
@@ -64,7 +65,7 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
 
     router = APIRouter(prefix="/webhooks", include_in_schema=True, lifespan=lifespan)
 
-    @router.post("/telegram")
+    @router.post("/telegram", openapi_extra=openapi.TELEGRAM_WEBHOOK)
     async def telegram_webhook(request: Request) -> Response:
         """One Telegram update; the secret token Telegram echoes back is checked in constant time."""
         secret = settings.telegram_webhook_secret
@@ -107,7 +108,7 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
             return None
         return params
 
-    @router.post("/twilio")
+    @router.post("/twilio", openapi_extra=openapi.TWILIO_WEBHOOK)
     async def twilio_webhook(request: Request) -> Response:
         """One SMS or WhatsApp message; answered with empty TwiML, the replies go out from the outbox."""
         params = await signed_form(request)
@@ -126,7 +127,7 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
         nudge()
         return Response(tw.EMPTY_TWIML, media_type="text/xml")
 
-    @router.post("/twilio/status")
+    @router.post("/twilio/status", openapi_extra=openapi.TWILIO_STATUS_WEBHOOK)
     async def twilio_status(request: Request) -> Response:
         """A delivery receipt for one of our messages."""
         params = await signed_form(request)

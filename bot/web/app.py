@@ -22,6 +22,17 @@ from handoff.web import staff_app
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 CHAT_COOKIE = "dhr_chat"
+# /chat/send reads its body itself (size and depth limits first); this describes it for /openapi.json.
+CHAT_SEND_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
+            }
+        },
+    }
+}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
 
 
@@ -89,7 +100,7 @@ def create_app(service: Service) -> FastAPI:
             said = await turns.run(service.engine.handle, Inbound(channel="web", address=session_id, text="hello"))
         return await _chat_reply(session_id, said)
 
-    @app.post("/chat/send")
+    @app.post("/chat/send", openapi_extra=CHAT_SEND_BODY)
     async def chat_send(request: Request) -> Response:
         """One message from the web chat; the replies come back at once."""
         if not _same_origin(request, service.settings.public_base_url):

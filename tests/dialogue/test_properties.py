@@ -88,7 +88,7 @@ def _state(service: Service, person: Person) -> str:
 
 
 @settings(
-    max_examples=int(os.environ.get("DIALOGUE_PROPERTY_EXAMPLES", "100")),
+    max_examples=int(os.environ.get("DIALOGUE_PROPERTY_EXAMPLES", "60")),
     deadline=None,
     # The same examples on every run, so `make test` never fails by chance; asking for more explores anew.
     derandomize="DIALOGUE_PROPERTY_EXAMPLES" not in os.environ,
