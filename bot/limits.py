@@ -70,22 +70,24 @@ async def _plain(send: Send, status: int, text: bytes) -> None:
     await send({"type": "http.response.body", "body": text})
 
 
-def json_depth(raw: bytes) -> int:
-    """How deeply a JSON document nests arrays and objects (brackets inside strings do not count)."""
-    depth = deepest = 0
+def deeper_than(raw: bytes, max_depth: int) -> bool:
+    """Whether a JSON document nests arrays and objects deeper than `max_depth` (brackets inside strings do
+    not count); stops reading as soon as it does."""
+    depth = 0
     for token in _JSON_TOKEN.finditer(raw):
         ch = token.group()
         if ch in (b"[", b"{"):
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > max_depth:
+                return True
         elif ch in (b"]", b"}"):
             depth -= 1
-    return deepest
+    return False
 
 
 def parse_json(raw: bytes, max_depth: int) -> Any:
     """A JSON body, or ValueError if it is not JSON or nests deeper than `max_depth`."""
-    if json_depth(raw) > max_depth:
+    if deeper_than(raw, max_depth):
         raise ValueError(f"JSON nested deeper than {max_depth}")
     try:
         return json.loads(raw)

@@ -118,9 +118,19 @@ def test_malformed_bodies_on_every_route_are_never_a_server_error(channel_servic
     browser.get("/chat")
     assert browser.cookies.get(CHAT_COOKIE)
     bodies = [b"", b"\xff\xfe\x00", b"{", b"null", b"[]", b'{"text": 5}', b"a=%ZZ&&==", b"\x00" * 1000]
-    for path in ("/chat/send", "/chat/start", "/webhooks/telegram", "/webhooks/twilio", "/webhooks/twilio/status"):
-        for body in bodies:
-            for content_type in ("application/json", "application/x-www-form-urlencoded", "text/plain"):
+    paths = ["/chat/send", "/chat/start", "/chat/exit", "/webhooks/telegram", "/webhooks/twilio"]
+    paths += [
+        "/webhooks/twilio/status",
+        "/staff/login",
+        "/staff/logout",
+        "/staff/tickets/1/reply",
+        "/staff/admin/users",
+    ]
+    content_types = ["application/json", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data"]
+    content_types += ["multipart/form-data; boundary=x", "application/json; charset=utf-99"]
+    for path in paths:
+        for body in [*bodies, b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + b"z" * 100]:
+            for content_type in content_types:
                 response = browser.post(
                     path,
                     content=body,
