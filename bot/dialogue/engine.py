@@ -145,7 +145,7 @@ class Engine:
             # always come after the message they answer. (Core, not the ORM's unit of work: these
             # rows are never read back in this turn, and this is the busiest write in the service.)
             s.execute(insert(MESSAGES), rows)
-        if earlier is not None:
+        if earlier is not None and earlier.id != address.id:
             outbox = self._tell_earlier_channel(s, contact, earlier, inbound) or outbox
         if outbox and turn.replies:
             announce(s)
