@@ -90,7 +90,8 @@ class FirstContact(Step):
     def _new_code_asked(self) -> bool:
         """NEW CODE: a fresh private RESUME code replaces the old one (which may have run out)."""
         t, c = self.t, self.c
-        if c.state in ("new", "language") or not t.is_word("new_code"):
+        # While an invitation code is asked for, "new code" is about that code: the step answers it.
+        if c.state in ("new", "language", "code") or not t.is_word("new_code"):
             return False
         if c.resume_code_hash is None and not c.draft:
             t.say(_("A private RESUME code is given when you PAUSE the form. You have no paused answers just now."))
