@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.content.helplines import Helplines
+from bot.dialogue.codes import CodePolicy
 from bot.dialogue.engine import Engine
 from bot.nlu.base import NLU
 from bot.settings import Settings
@@ -49,4 +50,6 @@ def build_service(settings: Settings, *, nlu: NLU | None = None, migrate: bool =
         db.upgrade()
     helplines = Helplines.load(settings.helplines_file)
     nlu = nlu or load_nlu_backend(settings)
-    return Service(settings, db, nlu, helplines, Engine(db, nlu, helplines))
+    policy = CodePolicy.from_settings(settings)
+    engine = Engine(db, nlu, helplines, max_message_chars=settings.max_message_chars, code_policy=policy)
+    return Service(settings, db, nlu, helplines, engine)

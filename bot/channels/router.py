@@ -13,11 +13,13 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from telegram import Update
 from telegram.ext import Application
 
+from bot.channels import openapi
 from bot.channels import telegram as tg
 from bot.channels import twilio_channel as tw
 from bot.channels.delivery import record_delivery_status, stale_tap
 from bot.channels.dispatcher import nudge
 from bot.dialogue.messages import Inbound
+from bot.limits import parse_json
 from bot.service import Service
 from bot.web.turns import TurnThreads
 
@@ -63,7 +65,7 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
 
     router = APIRouter(prefix="/webhooks", include_in_schema=True, lifespan=lifespan)
 
-    @router.post("/telegram")
+    @router.post("/telegram", openapi_extra=openapi.TELEGRAM_WEBHOOK)
     async def telegram_webhook(request: Request) -> Response:
         """One Telegram update; the secret token Telegram echoes back is checked in constant time."""
         secret = settings.telegram_webhook_secret
@@ -71,7 +73,7 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
         if not secret or not settings.telegram_bot_token or not hmac.compare_digest(given.encode(), secret.encode()):
             return Response(status_code=403)
         try:
-            data: Any = await request.json()
+            data: Any = parse_json(await request.body(), settings.max_json_depth)
         except ValueError:
             return Response("malformed JSON", status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
@@ -106,7 +108,7 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
             return None
         return params
 
-    @router.post("/twilio")
+    @router.post("/twilio", openapi_extra=openapi.TWILIO_WEBHOOK)
     async def twilio_webhook(request: Request) -> Response:
         """One SMS or WhatsApp message; answered with empty TwiML, the replies go out from the outbox."""
         params = await signed_form(request)
@@ -125,7 +127,7 @@ def channels_router(service: Service, turns: TurnThreads) -> APIRouter:
         nudge()
         return Response(tw.EMPTY_TWIML, media_type="text/xml")
 
-    @router.post("/twilio/status")
+    @router.post("/twilio/status", openapi_extra=openapi.TWILIO_STATUS_WEBHOOK)
     async def twilio_status(request: Request) -> Response:
         """A delivery receipt for one of our messages."""
         params = await signed_form(request)

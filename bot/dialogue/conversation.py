@@ -44,6 +44,18 @@ class Conversation(FirstContact, Menu, Intake):
             elif not c.human_holds:
                 self._reprompt()
             return
+        if t.too_long:
+            # Said even while an advocate holds the conversation: they see only the start of it too.
+            t.say(
+                _(
+                    "Sorry, that message is too long for me to read. Please send it in shorter parts, of up to {count} characters each."
+                ).format(count=t.max_message_chars)
+            )
+            if c.state == "new":
+                self.new_state()
+            elif not c.human_holds:
+                self._reprompt()
+            return
         if c.human_holds:
             return  # an advocate is holding the conversation: the bot stays silent
         if t.inbound.media and not t.text and c.state not in ("new", "language"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any, cast
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.content.helplines import Helplines
 from bot.dialogue import codes
 from bot.dialogue.conversation import Conversation, Turn
+from bot.dialogue.first_contact import moved_notice
 from bot.dialogue.messages import Choice, Inbound, Outbound
 from bot.i18n import use_language
 from bot.nlu.base import NLU
@@ -32,18 +34,33 @@ MESSAGES = cast(Table, Message.__table__)
 class Engine:
     """The channel-neutral dialogue engine."""
 
-    def __init__(self, db: Database, nlu: NLU, helplines: Helplines) -> None:
+    def __init__(
+        self,
+        db: Database,
+        nlu: NLU,
+        helplines: Helplines,
+        *,
+        max_message_chars: int = 4096,
+        code_policy: codes.CodePolicy | None = None,
+    ) -> None:
         self.db = db
         self.nlu = nlu
         self.helplines = helplines
+        self.max_message_chars = max_message_chars
+        self.code_policy = code_policy or codes.CodePolicy()
 
     def handle(self, inbound: Inbound) -> list[Outbound]:
         """Answer one message; the message, every answer and the replies are committed together."""
+        too_long = len(inbound.text) > self.max_message_chars
+        if too_long:
+            # Nothing reads a message at that size (the safety check, the NLU, the form): its start is
+            # kept and checked, and the person is asked kindly for shorter parts.
+            inbound = dataclasses.replace(inbound, text=inbound.text[: self.max_message_chars])
         retries = 1
         while True:
             try:
                 with self.db.session() as s:
-                    return self._handle(s, inbound)
+                    return self._handle(s, inbound, too_long)
             except IntegrityError:
                 # A provider delivered this message twice and the other delivery stored it.
                 if inbound.provider_message_id and self.is_duplicate(inbound):
@@ -94,15 +111,25 @@ class Engine:
         with self.db.session() as s:
             return _already_seen(s, inbound)
 
-    def _handle(self, s: Session, inbound: Inbound) -> list[Outbound]:
+    def _handle(self, s: Session, inbound: Inbound, too_long: bool = False) -> list[Outbound]:
         # A repeated provider id is caught by the unique constraint when the message is inserted
         # (see `handle`), which saves a look-up on every other message.
-        address, contact = self._address_and_person(s, inbound)
+        address, contact, resume, earlier = self._address_and_person(s, inbound)
         contact.last_inbound_at = inbound.received_at
         message = _row(contact, address, inbound, direction="in", text=inbound.text, author="family")
         message.update(provider_message_id=inbound.provider_message_id, status="received", next_attempt_at=None)
         media_message_id = self._keep_media(s, message, inbound) if inbound.media else None
-        turn = Turn(session=s, contact=contact, inbound=inbound, nlu=self.nlu, helplines=self.helplines)
+        turn = Turn(
+            session=s,
+            contact=contact,
+            inbound=inbound,
+            nlu=self.nlu,
+            helplines=self.helplines,
+            too_long=too_long,
+            max_message_chars=self.max_message_chars,
+            code_policy=self.code_policy,
+            resume=resume,
+        )
         with use_language(contact.language):
             Conversation(turn).respond()
         message["intent"] = turn.intent
@@ -118,9 +145,23 @@ class Engine:
             # always come after the message they answer. (Core, not the ORM's unit of work: these
             # rows are never read back in this turn, and this is the busiest write in the service.)
             s.execute(insert(MESSAGES), rows)
+        if earlier is not None and earlier.id != address.id:
+            outbox = self._tell_earlier_channel(s, contact, earlier, inbound) or outbox
         if outbox and turn.replies:
             announce(s)
         return turn.replies
+
+    def _tell_earlier_channel(self, s: Session, contact: Contact, earlier: Address, inbound: Inbound) -> bool:
+        """Tell the person, where they last wrote from, that their conversation moved (someone may have
+        their code); unprompted, so it keeps their safe times, and worded discreetly if they asked.
+        Returns whether it waits in the outbox."""
+        with use_language(contact.language):
+            text = moved_notice(contact.discreet)
+        queued = earlier.channel not in SYNCHRONOUS_CHANNELS
+        row = _row(contact, earlier, inbound, direction="out", text=text, author="system")
+        row |= {"channel": earlier.channel, "status": "queued" if queued else "sent", "prompted": False}
+        s.execute(insert(MESSAGES), [row])
+        return queued
 
     def _keep_media(self, s: Session, message: dict[str, Any], inbound: Inbound) -> int:
         """Store the message now, with its voice notes or photos, encrypted; returns the message's id."""
@@ -136,9 +177,14 @@ class Engine:
             )
         return message_id
 
-    def _address_and_person(self, s: Session, inbound: Inbound) -> tuple[Address, Contact]:
+    def _address_and_person(
+        self, s: Session, inbound: Inbound
+    ) -> tuple[Address, Contact, codes.ResumeAttempt | None, Address | None]:
         """The address and the person behind it, locked so that one person's messages are answered one
-        at a time; someone new gets a record, and a RESUME code moves the address to its owner."""
+        at a time; someone new gets a record, and a RESUME code moves the address to its owner.
+
+        Also what came of a RESUME code, and (when it moved the conversation) the person's earlier address.
+        """
         index = cipher().blind_index(f"{inbound.channel}:{inbound.address}")
         # The usual case, in one round trip: the address and its person, locked.
         stmt = (
@@ -152,24 +198,28 @@ class Engine:
         row = s.execute(stmt).first()
         address = row[0] if row is not None else None
         resume = codes.resume_code_in(inbound.text)
+        attempt = None
         if resume:
-            owner = s.scalars(select(Contact).where(Contact.resume_code_hash == codes.code_hash(resume))).first()
+            client = f"{inbound.channel}:{inbound.address}"
+            attempt = codes.try_resume(s, self.code_policy, resume, client, inbound.received_at)
+            owner = attempt.owner
             if owner is not None and (address is None or address.contact_id != owner.id):
+                earlier = _latest_address(s, owner.id)
                 if address is None:
                     address = Address(channel=inbound.channel, address=inbound.address, address_index=index)
                     s.add(address)
                 address.contact_id = owner.id
                 s.flush()
-                return address, self._lock(s, owner.id)
+                return address, self._lock(s, owner.id), attempt, earlier
         if row is not None:
-            return row[0], row[1]
+            return row[0], row[1], attempt, None
         # Someone new. If their first two messages arrive together, one of these inserts fails on
         # the unique address and `handle` answers that message again, as the person created here.
         contact = Contact(state="new", state_data={}, language=None)
         address = Address(channel=inbound.channel, address=inbound.address, address_index=index, contact=contact)
         s.add_all([contact, address])
         s.flush()
-        return address, contact
+        return address, contact, attempt, None
 
     def _lock(self, s: Session, contact_id: int) -> Contact:
         """The contact, locked so that one person's messages are answered one at a time."""
@@ -178,6 +228,17 @@ class Engine:
         if self.db.is_postgres:
             stmt = stmt.with_for_update()
         return s.scalars(stmt).one()
+
+
+def _latest_address(s: Session, contact_id: int) -> Address | None:
+    """The address a person last wrote from."""
+    address_id = s.scalar(
+        select(Message.address_id)
+        .where(Message.contact_id == contact_id, Message.direction == "in")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return s.get(Address, address_id) if address_id is not None else None
 
 
 def _already_seen(s: Session, inbound: Inbound) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from bot.content import topics
@@ -40,7 +42,18 @@ def language_named(text: str) -> str | None:
     return resolve_language(typed) if "-" in typed or "_" in typed else None
 
 
-MAX_CODE_ATTEMPTS = 5  # wrong invitation codes before a person is asked to get help
+def moved_notice(discreet: bool) -> str:
+    """Said where a person last wrote from when a RESUME code carries their conversation elsewhere."""
+    if discreet:
+        return _("Your chat with us was just opened on another device. If this was not you, send PERSON.")
+    return _(
+        "Your conversation with us about the review was just continued on another phone or app, with your private RESUME code. If this was not you, send PERSON and we will help."
+    )
+
+
+def code_lasts(days: int) -> str:
+    """How long a private RESUME code works, and how to get a new one."""
+    return _("This code works for {days} days. If it runs out, send NEW CODE here for a new one.").format(days=days)
 
 
 class FirstContact(Step):
@@ -48,7 +61,7 @@ class FirstContact(Step):
 
     # ------------------------------------------------------------------ codes
     def _codes(self) -> bool:
-        """JOIN and RESUME codes work from any state."""
+        """JOIN and RESUME codes, and asking for a new RESUME code, work from any state."""
         join = codes.join_code_in(self.t.text)
         if join:
             if self.c.state in ("new", "language"):
@@ -57,25 +70,54 @@ class FirstContact(Step):
             self._join(join)
             self._reprompt()
             return True
-        resume = codes.resume_code_in(self.t.text)
-        if resume is None:
-            return False
-        if self.c.resume_code_hash == codes.code_hash(resume):
+        if codes.resume_code_in(self.t.text) is None:
+            return self._new_code_asked()
+        attempt = self.t.resume  # checked, within the guessing limits, by the engine
+        if attempt is not None and attempt.outcome == "worked":
             self.t.say(_("Welcome back. Your answers are saved. Let's carry on."))
             self._continue_form()
             return True
-        # Codes are only ever checked against the stored hash; a wrong one reveals nothing.
-        self.t.say(_("Sorry, that code did not work. Please check it and try again."))
+        if attempt is not None and attempt.outcome == "wait":
+            self.t.say(_("Too many codes have been tried just now. Please wait a few minutes and try again."))
+        else:
+            # A wrong code and one that ran out get the same answer: neither reveals anything.
+            self.t.say(_("Sorry, that code did not work. Please check it and try again."))
+            self.t.say(
+                _(
+                    "Codes stop working after {days} days. To get a new one, send NEW CODE where you were given it."
+                ).format(days=self.t.code_policy.resume_lasts.days)
+            )
         if self.c.state in ("new", "language"):
             return False
+        self._reprompt()
+        return True
+
+    def _new_code_asked(self) -> bool:
+        """NEW CODE: a fresh private RESUME code replaces the old one (which may have run out)."""
+        t, c = self.t, self.c
+        # While an invitation code is asked for, "new code" is about that code: the step answers it.
+        if c.state in ("new", "language", "code") or not t.is_word("new_code"):
+            return False
+        if c.resume_code_hash is None and not c.draft:
+            t.say(_("A private RESUME code is given when you PAUSE the form. You have no paused answers just now."))
+            self._reprompt()
+            return True
+        code = codes.give_resume_code(c, t.code_policy, t.inbound.received_at)
+        t.say(
+            _(
+                "Here is your new private code. To carry on later, here or on another app, send: {code}. Your old code no longer works."
+            ).format(code=isolate("RESUME " + code))
+        )
+        t.say(code_lasts(t.code_policy.resume_lasts.days))
         self._reprompt()
         return True
 
     def _join(self, code: str) -> bool:
         """Link the person to their case with a single-use invitation code."""
         t, c = self.t, self.c
-        failures = int(t.data.get("code_failures", 0))
-        if failures >= MAX_CODE_ATTEMPTS:
+        # Wrong codes are counted per code, per address and overall, in the database (see codes.py).
+        client, tried_at = f"{t.inbound.channel}:{t.inbound.address}", t.inbound.received_at
+        if codes.wait_before_trying(t.session, t.code_policy, code, client, tried_at) > timedelta(0):
             t.say(_("That code has been tried too many times. Please ask the person who gave it to you for help."))
             return False
         invitation = t.session.scalars(select(Invitation).where(Invitation.code_hash == codes.code_hash(code))).first()
@@ -85,7 +127,7 @@ class FirstContact(Step):
             t.say(_("You are already linked to this review."))
             return True
         if not valid or (c.case_id is not None and invitation is not None and c.case_id != invitation.case_id):
-            t.set_data(code_failures=failures + 1)
+            codes.record_wrong_code(t.session, "join", code, client, tried_at)
             t.say(
                 _(
                     "Sorry, that code did not work. It may have been used already or run out. Please check it and try again, or ask the person who gave it to you for a new one."

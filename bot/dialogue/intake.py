@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.dialogue import codes, form
+from bot.dialogue.first_contact import code_lasts
 from bot.dialogue.form import SKIPPED, Question
 from bot.dialogue.messages import Choice
 from bot.dialogue.turn import Step, ascii_digits, pick, pick_many
@@ -152,14 +153,14 @@ class Intake(Step):
 
     def _pause(self) -> None:
         """Keep every answer and give a private code to carry on later, on any channel."""
-        code = codes.new_code()
-        self.c.resume_code_hash = codes.code_hash(code)
+        code = codes.give_resume_code(self.c, self.t.code_policy, self.t.inbound.received_at)
         self.t.go("paused")
         self.t.say(
             _(
                 "Your answers so far are saved. To carry on later, here or on another app, send: {code}. Please keep this code private."
             ).format(code=isolate("RESUME " + code))
         )
+        self.t.say(code_lasts(self.t.code_policy.resume_lasts.days))
 
     def paused_state(self) -> None:
         answer = self._yes_or_no()
@@ -265,6 +266,7 @@ class Intake(Step):
                 self.to_a_person("advocate_requested")
         c.draft = None
         c.resume_code_hash = None
+        c.resume_code_expires_at = None
         self.show_menu()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.content.helplines import Helplines
+from bot.dialogue.codes import CodePolicy, ResumeAttempt
 from bot.dialogue.messages import Choice, Inbound, Outbound
 from bot.dialogue.words import is_command, normalise
 from bot.i18n import _
@@ -30,6 +31,10 @@ class Turn:
     replies: list[Outbound] = field(default_factory=list)
     intent: str | None = None
     detected_language: str | None = None
+    too_long: bool = False  # the message was over the length cap; `inbound.text` holds only its start
+    max_message_chars: int = 4096
+    code_policy: CodePolicy = field(default_factory=CodePolicy)
+    resume: ResumeAttempt | None = None  # what came of a RESUME code in this message (checked by the engine)
 
     def say(self, text: str, choices: Sequence[Choice] = (), many: bool = False) -> None:
         """Queue a reply in the person's language (the caller has already translated it)."""

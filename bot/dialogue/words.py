@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
         "talk to a person, person, human, advocate, real person, speak to someone, call me",
     ),
     "language": C_("command words: language", "language, change language, languages"),
+    "new_code": C_("command words: new code", "new code, new resume code, another code"),
     "yes": C_("command words: yes", "yes, y, yeah, yep, ok, okay, sure"),
     "no": C_("command words: no", "no, n, nope, not really"),
 }

@@ -132,6 +132,22 @@ class LoginFailure(Base):
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class CodeAttempt(Base):
+    """One wrong JOIN or RESUME code, for the limits per code, per address and overall that every process shares."""
+
+    __tablename__ = "code_attempts"
+    __table_args__ = (
+        Index("ix_code_attempts_client", "client_index", "failed_at"),
+        Index("ix_code_attempts_code", "code_index", "failed_at"),
+        Index("ix_code_attempts_failed_at", "failed_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # join | resume
+    code_index: Mapped[str] = mapped_column(String(64))  # keyed hash of the code tried, never the code
+    client_index: Mapped[str] = mapped_column(String(64))  # keyed hash of the channel address, never the address
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Case(Base):
     """One review: the chair, the advocates, and the name the family chose for the person who died."""
 
@@ -179,6 +195,7 @@ class Contact(Base):
     # Answers given so far in the form, saved the moment each one is given.
     draft: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     resume_code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    resume_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     advocate_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     human_holds: Mapped[bool] = mapped_column(Boolean, default=False)  # bot stays silent
     misunderstood: Mapped[int] = mapped_column(Integer, default=0)

@@ -46,7 +46,7 @@ def test_malformed_or_cross_site_posts_are_refused_and_store_nothing(service):
         client.post("/chat/send", content=b"not json", headers={"content-type": "application/json"}).status_code == 400
     )
     assert client.post("/chat/send", json={"text": ""}).status_code == 400
-    assert client.post("/chat/send", json={"text": "x" * 5000}).status_code == 400
+    assert client.post("/chat/send", json={"text": 5000}).status_code == 400
     assert client.post("/chat/send", json={"text": "hi"}, headers={"origin": "https://evil.example"}).status_code == 403
     with service.db.session() as s:
         assert s.scalar(select(func.count(Message.id))) == 0
