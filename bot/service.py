@@ -47,6 +47,6 @@ def build_service(settings: Settings, *, nlu: NLU | None = None, migrate: bool =
     db = init_storage(settings)
     if migrate:
         db.upgrade()
-    helplines = Helplines.load(settings.helplines_file)
+    helplines = Helplines.load(settings.helplines_file, settings.helplines_nation or None)
     nlu = nlu or load_nlu_backend(settings)
     return Service(settings, db, nlu, helplines, Engine(db, nlu, helplines))

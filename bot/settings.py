@@ -51,6 +51,7 @@ class Settings(BaseSettings):
 
     urgent_escalation_minutes: int = 10  # an urgent ticket nobody has taken moves on after this
     helplines_file: Path = PROJECT_ROOT / "bot" / "content" / "helplines.yaml"
+    helplines_nation: str = ""  # england or wales; empty: the `nation` in the helplines file
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
     default_timezone: str = "Europe/London"
 

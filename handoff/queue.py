@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 from bot.storage.models import Case, Contact, Ticket, TicketEvent, utcnow
 
 OPEN_STATUSES = ("waiting", "active")
+# The ticket event that alerts the advocate holding a conversation to an urgent family message.
+URGENT_MESSAGE = "urgent_message"
 
 
 def open_ticket(session: Session, contact: Contact, *, reason: str, urgent: bool) -> Ticket:
@@ -36,6 +38,17 @@ def open_ticket(session: Session, contact: Contact, *, reason: str, urgent: bool
     session.add(ticket)
     session.flush()
     session.add(TicketEvent(ticket_id=ticket.id, kind="opened", note=None))
+    return ticket
+
+
+def alert_holder(session: Session, contact: Contact, *, reason: str) -> Ticket:
+    """An urgent message while an advocate holds the conversation: raise the ticket and alert them.
+
+    The bot only shows the emergency line; the advocate sees the alert in their open conversation
+    (its live view changes) and the ticket moves to the top of their inbox as urgent.
+    """
+    ticket = open_ticket(session, contact, reason=reason, urgent=True)
+    session.add(TicketEvent(ticket_id=ticket.id, kind=URGENT_MESSAGE))
     return ticket
 
 

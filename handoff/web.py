@@ -10,7 +10,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +75,7 @@ from handoff.chair import STAGES, queue_state, registrants
 from handoff.exports import case_csv, case_pdf
 from handoff.folders import FOLDERS
 from handoff.i18n import t
+from handoff.queue import URGENT_MESSAGE
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "dhr_staff"
@@ -378,6 +379,13 @@ def _ticket_rows(s: Session, found: list[Ticket]) -> list[dict[str, Any]]:
     return rows
 
 
+def _unanswered_urgent(events: Sequence[TicketEvent]) -> bool:
+    """Whether the family sent an urgent message while this was held, and nobody has replied since."""
+    last_alert = max((e.id for e in events if e.kind == URGENT_MESSAGE), default=0)
+    last_reply = max((e.id for e in events if e.kind == "reply"), default=0)
+    return last_alert > last_reply
+
+
 def _add_inbox_routes(app: FastAPI) -> None:
     @app.get("/inbox/{folder}", response_class=HTMLResponse)
     def inbox(request: Request, user: Advocate, folder: str) -> Response:
@@ -445,6 +453,7 @@ def _add_inbox_routes(app: FastAPI) -> None:
                 "canned": canned.all_rendered(contact.language),
                 "others": others,
                 "holds": ticket.status == "active" and ticket.assignee_id == user.id,
+                "urgent_alert": ticket.status in ("waiting", "active") and _unanswered_urgent(events),
                 "live": "ticket",
                 "last_message_id": messages[-1].id if messages else 0,
             }
