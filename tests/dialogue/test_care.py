@@ -245,7 +245,9 @@ def test_stop_in_another_language_mid_form_asks_once_then_says_how_to_come_back(
     person.picks("Tell us how you want to take part")
     person.picks("A friend")
     asked = person.says(STOP_WORDS[code])
-    question = translations(code).gettext("Do you want to stop getting messages from us? Your answers so far are saved.")
+    question = translations(code).gettext(
+        "Do you want to stop getting messages from us? Your answers so far are saved."
+    )
     assert question in asked, "asked to confirm, in the language of the word they used"
     with service.db.session() as s:
         assert s.scalars(select(Contact)).one().stopped is False
