@@ -121,10 +121,6 @@ class Helplines:
         """The helplines that fit a reason, in this nation (none for no reason)."""
         return [h for h in self.here if reason and reason in h.reasons]
 
-    def for_topic(self, topic: str) -> list[Helpline]:
-        """The helplines tagged with a reason (older name of `for_reason`)."""
-        return self.for_reason(_TOPIC_AS_REASON.get(topic, topic))
-
     def emergency_line(self) -> str:
         """The one emergency line: the number to call now, and what to do if you cannot speak."""
         line = _("If you are in danger now, call {number}.").format(number=isolate(self.emergency.number))

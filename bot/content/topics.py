@@ -109,11 +109,10 @@ def support(helplines: Helplines) -> list[str]:
     return messages
 
 
-def emergency(helplines: Helplines, intent: str, text: str = "", person_told: bool = True) -> str:
+def emergency(helplines: Helplines, intent: str, text: str = "") -> str:
     """What to do right now when someone may be in danger: the emergency line and what fits the reason."""
     fitting = helplines.for_reason(reason_for(intent, text))
     lines = [_("Your safety matters most.") + " " + helplines.emergency_line()]
     lines += ["• " + h.render() for h in fitting]
-    if person_told:
-        lines.append(_("I have asked a person from our team to contact you as soon as they can."))
+    lines.append(_("I have asked a person from our team to contact you as soon as they can."))
     return "\n".join(lines)
