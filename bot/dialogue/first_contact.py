@@ -172,7 +172,9 @@ class FirstContact(Step):
             choices = self._offer_choices(offered) if offered else LANGUAGE_CHOICES
         if hint != "en":
             with use_language("en"):
-                prompt = _("Which language would you like to use?") + "\n" + prompt
+                english = _("Which language would you like to use?")
+            if english != prompt:  # a language not translated yet would say it twice
+                prompt = english + "\n" + prompt
         self.t.say(prompt, choices)
 
     def language_state(self) -> None:
