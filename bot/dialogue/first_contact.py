@@ -295,6 +295,7 @@ class FirstContact(Step):
 
     def unsafe_wait_state(self) -> None:
         self.t.say(_("Welcome back."))
+        self._hear_first_words()
         self.t.go("safe_now")
         self.ask_safe_now()
 

@@ -220,6 +220,18 @@ def test_free_text_at_each_first_contact_question_is_heard_not_refused(service):
         assert "my sister was killed by her husband and I don't know what is happening" in stored
 
 
+def test_someone_who_could_not_talk_and_comes_back_with_their_story_is_heard(service):
+    person = Person(service.engine)
+    person.says("hello")
+    person.picks("English")
+    person.picks("No")
+    heard = person.says("I am her friend and I want to tell someone what he did to her before she died")
+    assert "Welcome back" in heard and "a person from our team will read it" in heard
+    assert "safe for you to talk" in heard
+    with service.db.session() as s:
+        assert s.scalars(select(Ticket)).one().reason == "share_information"
+
+
 def test_one_emergency_line_on_the_first_screen(service):
     person = Person(service.engine)
     first_screen = person.says("hello") + person.picks("English")
