@@ -118,8 +118,12 @@ class Helplines:
         return [h for h in self.lines if self.nation in h.nations]
 
     def for_reason(self, reason: str | None) -> list[Helpline]:
-        """The helplines that fit a reason, in this nation (none for no reason)."""
-        return [h for h in self.here if reason and reason in h.reasons]
+        """The helplines that fit a reason, in this nation (none for no reason).
+
+        "Honour"-based abuse is danger too: its own lines come after the domestic abuse ones.
+        """
+        wanted = ("danger", "honour") if reason == "honour" else (reason,)
+        return list(dict.fromkeys(h for r in wanted for h in self.here if r and r in h.reasons))
 
     def emergency_line(self) -> str:
         """The one emergency line: the number to call now, and what to do if you cannot speak."""

@@ -153,6 +153,21 @@ def test_forced_marriage_lines_only_when_that_is_the_danger(service):
     assert KARMA_NIRVANA in heard and FORCED_MARRIAGE_UNIT in heard and "999" in heard
 
 
+FORCED_MARRIAGE_DANGER = {
+    "ur": "میرے بھائی میری زبردستی شادی کروانا چاہتے ہیں، مجھے ڈر ہے وہ مجھے مار دیں گے",
+    "ar": "إخوتي يريدون زواج قسري لي وأنا خائفة أن يقتلوني",
+    "es": "mis hermanos quieren un matrimonio forzado para mí, tengo miedo de que me maten",
+}
+
+
+@pytest.mark.parametrize("code", FORCED_MARRIAGE_DANGER)
+def test_forced_marriage_is_recognised_in_other_languages(service, code):
+    person = Person(service.engine)
+    person.gets_through_first_contact()
+    heard = person.says(FORCED_MARRIAGE_DANGER[code])
+    assert KARMA_NIRVANA in heard and FORCED_MARRIAGE_UNIT in heard and NATIONAL_DA_HELPLINE in heard
+
+
 def test_in_wales_danger_gets_live_fear_free(service, settings, nlu):
     from bot.service import build_service
 
