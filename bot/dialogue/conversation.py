@@ -96,8 +96,8 @@ class Conversation(FirstContact, Menu, Intake):
     def _is_stop(self) -> bool:
         return normalise(self.t.text) in words_in_any_language("stop")
 
-    def _stop_language(self) -> str | None:
-        """The language the STOP word was written in, if it is not the person's own (or English)."""
+    def _stop_language(self) -> str:
+        """The language to answer STOP in: the person's own, unless the word is from another language."""
         own = self.c.language or "en"
         if self.t.is_word("stop"):
             return own
@@ -132,7 +132,7 @@ class Conversation(FirstContact, Menu, Intake):
         """The answer to "do you want to stop?": True if it was answered here."""
         t = self.t
         t.set_data(confirm_stop=False)
-        lang = self._stop_language() or "en"
+        lang = self._stop_language()
         with use_language(lang):
             answer = pick(t.text, self._stop_choices())
         if answer is None and is_command(t.text, "yes", lang) != is_command(t.text, "no", lang):

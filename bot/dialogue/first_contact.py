@@ -11,8 +11,8 @@ from bot.dialogue.turn import Step, ascii_digits, pick
 from bot.dialogue.words import normalise
 from bot.i18n import BY_CODE, LANGUAGES, Language, _, isolate, resolve_language, use_language
 from bot.nlu.base import FALLBACK_INTENT
-from bot.storage.models import Case, Invitation, utcnow
-from handoff.queue import open_ticket, route
+from bot.storage.models import Case, Invitation, Ticket, utcnow
+from handoff.queue import OPEN_STATUSES, open_ticket, route
 from handoff.tickets import reply_expectation
 
 
@@ -240,9 +240,9 @@ class FirstContact(Step):
             if intent in SHARING and not t.data.get("sorry_said"):
                 t.say(_("I am so sorry for your loss, and thank you for telling us."))
                 t.set_data(sorry_said=True)
-            if not t.data.get("kept_reason"):
-                open_ticket(t.session, self.c, reason=reason, urgent=False)
-                t.set_data(kept_reason=reason)
+            if not t.data.get("kept_ticket"):
+                ticket = open_ticket(t.session, self.c, reason=reason, urgent=False)
+                t.set_data(kept_ticket=ticket.id)
                 t.say(_("I have kept what you wrote, and a person from our team will read it."))
         elif intent in QUESTION_TOPICS and not t.data.get("kept_topic"):
             t.set_data(kept_topic=QUESTION_TOPICS[intent])
@@ -252,10 +252,10 @@ class FirstContact(Step):
     def _reach_menu(self) -> None:
         """The end of first contact: what they told us is followed up, and the menu is shown."""
         t, c = self.t, self.c
-        reason, topic = t.data.get("kept_reason"), t.data.get("kept_topic")
-        t.set_data(kept_reason=None, kept_topic=None)
-        if reason:
-            ticket = open_ticket(t.session, c, reason=reason, urgent=False)
+        kept, topic = t.data.get("kept_ticket"), t.data.get("kept_topic")
+        t.set_data(kept_ticket=None, kept_topic=None)
+        ticket = t.session.get(Ticket, kept) if kept else None
+        if ticket is not None and ticket.status in OPEN_STATUSES:  # not already dealt with meanwhile
             if ticket.case_id is None and c.case_id is not None:
                 # They joined their review after writing: their own advocate should read it.
                 ticket.case_id = c.case_id

@@ -235,6 +235,22 @@ def test_free_text_at_each_first_contact_question_is_heard_not_refused(service):
         assert "my sister was killed by her husband and I don't know what is happening" in stored
 
 
+def test_words_a_person_already_dealt_with_do_not_open_a_second_ticket(service):
+    person = Person(service.engine)
+    person.now = TUESDAY_MORNING
+    person.says(LOSS["en"])
+    with service.db.session() as s:
+        staff = create_user(s, email="ali@example.org", name="Ali", role="advocate", organisation="Org A").user
+        tickets.close(s, s.scalars(select(Ticket)).one(), staff)
+    person.picks("English")
+    person.picks("Yes")
+    person.picks("No")
+    heard = person.picks("don't have a code")
+    assert "working now" not in heard and "What would you like to do" in heard
+    with service.db.session() as s:
+        assert len(s.scalars(select(Ticket)).all()) == 1
+
+
 def test_someone_who_could_not_talk_and_comes_back_with_their_story_is_heard(service):
     person = Person(service.engine)
     person.says("hello")
