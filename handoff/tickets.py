@@ -123,7 +123,8 @@ def hand_back(session: Session, ticket: Ticket, staff: StaffUser) -> None:
     _end(session, ticket, staff, "returned", "handed_back", "returned to the bot")
     ticket.assignee_id = None
     contact = _contact(session, ticket)
-    tell_handed_back(session, contact, staff.display_name if held_by_me else None, utcnow())
+    recent = contact.last_inbound_at is not None and utcnow() - contact.last_inbound_at <= RECENTLY_ACTIVE
+    tell_handed_back(session, contact, staff.display_name if held_by_me else None, at_once=recent)
 
 
 def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUser) -> None:

@@ -149,7 +149,7 @@ class Intake(Step):
             )
         if q.kind == "date":
             return _(
-                "Sorry, I didn't catch that. Please choose a number, or type a date in the future like 25/03/2027."
+                "Sorry, I didn't catch that. Please choose one of the options, or type a date in the future like 25/03/2027."
             )
         return _("Sorry, I didn't catch that. Please choose one of the options, or send SKIP.")
 

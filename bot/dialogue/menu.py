@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,17 +38,17 @@ def menu_prompt() -> str:
     return _("What would you like to do?")
 
 
-def tell_handed_back(session: Session, contact: Contact, advocate_name: str | None, now: datetime) -> None:
+def tell_handed_back(session: Session, contact: Contact, advocate_name: str | None, *, at_once: bool) -> None:
     """When an advocate hands a conversation back: tell the person what happens next.
 
     `advocate_name` is whoever held it (None if nobody had taken it yet). After a held conversation
     the menu follows, so the next message is understood as a choice; someone who never chose a
     language starts again from the greeting. Sent through the outbox like the advocate's own
-    replies: at once if they wrote recently, else at their safe times.
+    replies: `at_once` if they wrote recently, else at their safe times.
     """
     if contact.stopped:
         return
-    recent = contact.last_inbound_at is not None and now - contact.last_inbound_at <= timedelta(minutes=30)
+    recent = at_once
     has_saved = session.scalar(select(ContributionVersion.id).where(ContributionVersion.contact_id == contact.id))
     with use_language(contact.language):
         if advocate_name:
