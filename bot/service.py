@@ -48,7 +48,7 @@ def build_service(settings: Settings, *, nlu: NLU | None = None, migrate: bool =
     db = init_storage(settings)
     if migrate:
         db.upgrade()
-    helplines = Helplines.load(settings.helplines_file)
+    helplines = Helplines.load(settings.helplines_file, settings.helplines_nation or None)
     nlu = nlu or load_nlu_backend(settings)
     policy = CodePolicy.from_settings(settings)
     engine = Engine(db, nlu, helplines, max_message_chars=settings.max_message_chars, code_policy=policy)

@@ -51,22 +51,23 @@ class Settings(BaseSettings):
 
     urgent_escalation_minutes: int = 10  # an urgent ticket nobody has taken moves on after this
     helplines_file: Path = PROJECT_ROOT / "bot" / "content" / "helplines.yaml"
+    helplines_nation: str = ""  # england or wales; empty: the `nation` in the helplines file
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
     default_timezone: str = "Europe/London"
 
     # Hostile input: the longest message the bot reads (longer ones get a kind reply asking for shorter
     # parts, and only their start is kept), and request bodies refused before they are parsed at all.
-    max_message_chars: int = Field(4096, gt=0)
-    max_request_bytes: int = Field(1024 * 1024, gt=0)
-    max_json_depth: int = Field(32, gt=0)
+    max_message_chars: int = Field(default=4096, gt=0)
+    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_json_depth: int = Field(default=32, gt=0)
 
     # Invitation (JOIN) and resume (RESUME) codes: how long a resume code lasts, and how many wrong
     # codes are allowed in a window per code, per address and from everyone together before back-off.
-    resume_code_days: int = Field(30, gt=0)
-    code_attempts_window_minutes: int = Field(15, gt=0)
-    code_attempts_per_address: int = Field(5, gt=0)
-    code_attempts_per_code: int = Field(5, gt=0)
-    code_attempts_global: int = Field(100, gt=0)
+    resume_code_days: int = Field(default=30, gt=0)
+    code_attempts_window_minutes: int = Field(default=15, gt=0)
+    code_attempts_per_address: int = Field(default=5, gt=0)
+    code_attempts_per_code: int = Field(default=5, gt=0)
+    code_attempts_global: int = Field(default=100, gt=0)
 
     @model_validator(mode="after")
     def _require_secrets_outside_development(self) -> Settings:

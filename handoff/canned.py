@@ -43,11 +43,7 @@ CANNED: tuple[Canned, ...] = (
         t("No pressure"),
         N_("There is no rush. You can take part when you are ready, or not at all. It is your choice."),
     ),
-    Canned(
-        "back_to_bot",
-        t("Hand back"),
-        N_("Thank you for talking with me. The assistant will help you again now. Write PERSON any time to reach us."),
-    ),
+    # No canned "hand back" reply: handing back tells the family itself (bot.dialogue.menu.tell_handed_back).
 )
 BY_KEY = {c.key: c for c in CANNED}
 

@@ -15,6 +15,8 @@ from handoff.rota import on_call, working_now
 WAITING, ACTIVE, RETURNED, CLOSED = "waiting", "active", "returned", "closed"
 OPEN_STATUSES = (WAITING, ACTIVE)
 URGENT, NORMAL = "urgent", "normal"
+# The ticket event that alerts the advocate holding a conversation to an urgent family message.
+URGENT_MESSAGE = "urgent_message"
 
 
 def open_ticket(session: Session, contact: Contact, *, reason: str, urgent: bool) -> Ticket:
@@ -49,6 +51,25 @@ def open_ticket(session: Session, contact: Contact, *, reason: str, urgent: bool
     session.add(TicketEvent(ticket_id=ticket.id, kind="opened", note=None))
     audit(session, None, "open", "ticket", ticket.id, case_id=ticket.case_id, detail=reason)
     return ticket
+
+
+def alert_holder(session: Session, contact: Contact, *, reason: str) -> Ticket:
+    """An urgent message while an advocate holds the conversation: raise the ticket and alert them.
+
+    The bot only shows the emergency line; the advocate sees the alert in their open conversation
+    (its live view changes) and the ticket moves to the top of their inbox as urgent.
+    """
+    ticket = open_ticket(session, contact, reason=reason, urgent=True)
+    session.add(TicketEvent(ticket_id=ticket.id, kind=URGENT_MESSAGE))
+    return ticket
+
+
+def route(session: Session, ticket: Ticket, contact: Contact) -> None:
+    """Send an open ticket to the first person in its chain (used when its person has just joined a case)."""
+    chain = routing_chain(session, contact, urgent=ticket.priority == URGENT)
+    ticket.routed_to_id = chain[0] if chain else None
+    case = session.get(Case, contact.case_id) if contact.case_id else None
+    ticket.organisation_id = case.organisation_id if case is not None else None
 
 
 def routing_chain(

@@ -14,7 +14,7 @@ from bot.storage.models import Case, Contact, Message, StaffUser, Ticket, Ticket
 from handoff import wording
 from handoff.access import advocate_case_ids
 from handoff.i18n import t
-from handoff.queue import URGENT, WAITING, routing_chain
+from handoff.queue import OPEN_STATUSES, URGENT, URGENT_MESSAGE, WAITING, routing_chain
 from handoff.translation import english_source
 
 HISTORY = 200  # messages shown; older ones stay stored
@@ -55,6 +55,7 @@ class TicketView:
     staff_names: dict[int, str]
     linkable_cases: list[Case]
     last_message_id: int
+    urgent_alert: bool = False
 
 
 def trigger_message(session: Session, ticket: Ticket) -> Message | None:
@@ -111,6 +112,15 @@ def _blocks(messages: list[Message], language: str | None, trigger: Message | No
     return blocks
 
 
+def unanswered_urgent(ticket: Ticket, events: list[TicketEvent]) -> bool:
+    """Whether the family sent an urgent message while this was open, and nobody has replied since."""
+    if ticket.status not in OPEN_STATUSES:
+        return False
+    last_alert = max((e.id for e in events if e.kind == URGENT_MESSAGE), default=0)
+    last_reply = max((e.id for e in events if e.kind == "reply"), default=0)
+    return last_alert > last_reply
+
+
 def ticket_view(session: Session, ticket: Ticket, viewer: StaffUser, escalate_after: timedelta) -> TicketView:
     """Gather the ticket page for an advocate who may see this ticket."""
     contact = session.get(Contact, ticket.contact_id)
@@ -133,6 +143,9 @@ def ticket_view(session: Session, ticket: Ticket, viewer: StaffUser, escalate_af
                 (Case.id.in_(advocate_case_ids(viewer))) | (Case.organisation_id == viewer.organisation_id)
             )
         linkable = list(session.scalars(mine.order_by(Case.reference)))
+    events = list(
+        session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
+    )
     return TicketView(
         ticket=ticket,
         contact=contact,
@@ -144,10 +157,9 @@ def ticket_view(session: Session, ticket: Ticket, viewer: StaffUser, escalate_af
         holder=names.get(ticket.assignee_id or 0, ""),
         escalation=escalation_clock(session, ticket, escalate_after),
         blocks=_blocks(messages, contact.language, trigger),
-        events=list(
-            session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))
-        ),
+        events=events,
         staff_names=names,
         linkable_cases=linkable,
         last_message_id=messages[-1].id if messages else 0,
+        urgent_alert=unanswered_urgent(ticket, events),
     )

@@ -13,7 +13,8 @@ from babel.dates import format_date, format_time
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.content.helplines import Helplines
+from bot.content.helplines import Helplines, reason_for
+from bot.dialogue.menu import tell_handed_back
 from bot.i18n import BY_CODE, _, current_language, isolate
 from bot.storage.models import Case, Contact, Message, StaffUser, Ticket, TicketEvent, utcnow
 from bot.storage.outbox import enqueue
@@ -113,9 +114,14 @@ def _end(session: Session, ticket: Ticket, staff: StaffUser, status: str, kind: 
 
 
 def hand_back(session: Session, ticket: Ticket, staff: StaffUser) -> None:
-    """Return the person to the bot: the ticket ends as "returned" and nobody holds it."""
+    """Return the person to the bot: the ticket ends as "returned", nobody holds it, and the person
+    is told what happens next (never left with silence)."""
+    held_by_me = ticket.status == ACTIVE and ticket.assignee_id == staff.id
     _end(session, ticket, staff, RETURNED, "handed_back", "returned to the bot")
     ticket.assignee_id = None
+    contact = _contact(session, ticket)
+    recent = contact.last_inbound_at is not None and utcnow() - contact.last_inbound_at <= RECENTLY_ACTIVE
+    tell_handed_back(session, contact, staff.display_name if held_by_me else None, at_once=recent)
 
 
 def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUser) -> None:
@@ -229,8 +235,8 @@ def reply_expectation(
             )
         ]
     if helplines is not None:
-        topic = "self_harm" if ticket.reason == "self_harm_risk" else "safety"
-        around_the_clock = helplines.for_topic(topic) or helplines.for_topic("distress")
+        # Only what fits why they asked: someone asking about the review is not sent crisis lines.
+        around_the_clock = helplines.for_reason(reason_for(ticket.reason))
         if around_the_clock:
             lines.append(_("While you wait, you can talk to someone now:"))
             lines += ["• " + h.render() for h in around_the_clock]

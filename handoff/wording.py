@@ -35,6 +35,7 @@ EVENTS = {
     "transferred": t("Transferred"),
     "escalated": t("Escalated: nobody took it in time"),
     "linked": t("Linked to a case"),
+    "urgent_message": t("Sent an urgent message while held"),
 }
 
 STATUSES = {

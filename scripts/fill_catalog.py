@@ -15,6 +15,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import cast
 
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
@@ -71,7 +72,7 @@ def fill(po: Path, entries: list[dict[str, object]], *, overwrite: bool = False)
         if not overwrite and not _untranslated(message):
             continue
         source = message.id if isinstance(message.id, str) else message.id[0]
-        for s in [wanted] if isinstance(wanted, str) else wanted:  # type: ignore[union-attr]
+        for s in [wanted] if isinstance(wanted, str) else list(cast(list[str], wanted)):
             if sorted(PLACEHOLDER.findall(str(s))) != sorted(PLACEHOLDER.findall(source)):
                 raise SystemExit(f"placeholders differ for {source!r}: {s!r}")
         message.string = wanted if isinstance(wanted, str) else tuple(wanted)  # type: ignore[arg-type]

@@ -51,7 +51,8 @@ def test_missing_lists_what_is_untranslated_and_fill_completes_the_catalog(tmp_p
     assert (status.coverage, status.errors) == (100.0, [])
     assert status.review == "awaiting native review", "the draft stays marked as a draft"
     with po.open("rb") as f:
-        assert read_po(f).get("Is it safe for you to talk now?").string == "Ydy hi'n saff i chi siarad nawr?"
+        entry = read_po(f).get("Is it safe for you to talk now?")
+    assert entry is not None and entry.string == "Ydy hi'n saff i chi siarad nawr?"
 
 
 def test_fill_refuses_a_translation_that_loses_a_placeholder(tmp_path):

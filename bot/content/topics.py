@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from bot.content.helplines import Helplines
+from bot.content.helplines import Helplines, reason_for
 from bot.content.stages import STAGES, WHAT_HAPPENS
 from bot.i18n import _, isolate
 
 
-def about_service(helplines: Helplines) -> list[str]:
-    """What this service is, and what it is not."""
+def about_service() -> list[str]:
+    """What this service is, and what it is not (the emergency line was given in the greeting)."""
     return [
         _(
             "This service helps families and friends take part in a review after a death. "
             "You can find out how a review works and tell us how you would like to take part."
         ),
-        _("This is not an emergency service. If you are in danger now, call {number}.").format(
-            number=isolate(helplines.emergency.number)
-        )
-        + " "
-        + _(helplines.emergency.description),
+        _("This is not an emergency service."),
     ]
 
 
@@ -86,29 +82,30 @@ def privacy() -> list[str]:
 
 
 def support(helplines: Helplines) -> list[str]:
-    """Support services and helplines, from configuration."""
-    # A few helplines per message, so that each stays short enough to read on a phone.
-    lines = ["• " + h.render() for h in helplines.lines]
-    chunks = ["\n".join(lines[i : i + 4]) for i in range(0, len(lines), 4)]
-    return [
-        _("You don't have to go through this alone. These services can help:"),
-        *chunks,
-        _("In an emergency, call {number}.").format(number=isolate(helplines.emergency.number)),
+    """Support services and helplines from configuration, grouped by what they help with."""
+    groups = [
+        (_("If you are struggling, or grieving:"), ("distress", "self_harm")),
+        (_("If you or someone else is not safe:"), ("danger",)),
+        (_('"Honour"-based abuse and forced marriage:'), ("honour",)),
     ]
+    shown: set[str] = set()
+    messages = [_("You don't have to go through this alone. These services can help:")]
+    for heading, reasons in groups:
+        fitting = [h for h in helplines.here if set(h.reasons) & set(reasons) and h.name not in shown]
+        if fitting:
+            shown |= {h.name for h in fitting}
+            messages.append(heading + "\n" + "\n".join("• " + h.render() for h in fitting))
+    others = [h for h in helplines.here if h.name not in shown]
+    if others:
+        messages.append(_("Other support:") + "\n" + "\n".join("• " + h.render() for h in others))
+    messages.append(_("In an emergency, call {number}.").format(number=isolate(helplines.emergency.number)))
+    return messages
 
 
-def emergency(helplines: Helplines, intent: str) -> str:
-    """What to do right now when someone may be in danger."""
-    topic = "self_harm" if intent == "self_harm_risk" else "safety"
-    extra = "\n".join("• " + h.render() for h in helplines.for_topic(topic))
-    return (
-        _("Your safety matters most. If you are in danger now, call {number}.").format(
-            number=isolate(helplines.emergency.number)
-        )
-        + " "
-        + _(helplines.emergency.description)
-        + "\n"
-        + extra
-        + "\n"
-        + _("I have asked a person from our team to contact you as soon as they can.")
-    )
+def emergency(helplines: Helplines, intent: str, text: str = "") -> str:
+    """What to do right now when someone may be in danger: the emergency line and what fits the reason."""
+    fitting = helplines.for_reason(reason_for(intent, text))
+    lines = [_("Your safety matters most.") + " " + helplines.emergency_line()]
+    lines += ["• " + h.render() for h in fitting]
+    lines.append(_("I have asked a person from our team to contact you as soon as they can."))
+    return "\n".join(lines)

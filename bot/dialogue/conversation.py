@@ -13,12 +13,13 @@ from bot.dialogue import codes
 from bot.dialogue.first_contact import FirstContact, language_named
 from bot.dialogue.intake import Intake
 from bot.dialogue.menu import Menu
+from bot.dialogue.messages import Choice
 from bot.dialogue.turn import Turn, ascii_digits, pick, pick_many
-from bot.dialogue.words import normalise, words_in_any_language
+from bot.dialogue.words import is_command, normalise, words_in_any_language
 from bot.i18n import BY_CODE, _, isolate, use_language
 from bot.nlu.base import Parse
 from bot.storage.models import StaffUser
-from handoff.queue import open_ticket
+from handoff.queue import alert_holder, open_ticket
 from handoff.tickets import reply_expectation
 
 __all__ = ["Conversation", "Turn", "ascii_digits", "pick", "pick_many"]
@@ -32,16 +33,20 @@ class Conversation(FirstContact, Menu, Intake):
         """Answer the message: safety first, then stop/start, codes, commands, then the state."""
         t, c = self.t, self.c
         if self._is_stop():
-            c.stopped = True
-            t.say(_("You will not get any more messages from us. If you want to talk again, just write to us."))
+            self._stop()
+            return
+        if t.data.get("confirm_stop") and self._stop_confirmed():
             return
         was_stopped, c.stopped = c.stopped, False
         parse = self._understand()
         if parse is not None and parse.triage == "urgent":
+            if c.human_holds:
+                self._urgent_while_held(parse.intent)
+                return
             self._urgent(parse.intent)
             if c.state == "new":
-                self.new_state()
-            elif not c.human_holds:
+                self.new_state(emergency_given=True)
+            else:
                 self._reprompt()
             return
         if t.too_long:
@@ -103,29 +108,94 @@ class Conversation(FirstContact, Menu, Intake):
     def _is_stop(self) -> bool:
         return normalise(self.t.text) in words_in_any_language("stop")
 
+    def _stop_language(self) -> str:
+        """The language to answer STOP in: the person's own, unless the word is from another language."""
+        own = self.c.language or "en"
+        if self.t.is_word("stop"):
+            return own
+        return next((code for code in BY_CODE if is_command(self.t.text, "stop", code)), own)
+
+    def _stop(self) -> None:
+        """STOP: mid-form, ask once to be sure (their answers are kept); otherwise stop at once."""
+        t, c = self.t, self.c
+        with use_language(self._stop_language()):
+            if self._in_form() and not t.data.get("confirm_stop"):
+                t.set_data(confirm_stop=True)
+                t.say(
+                    _("Do you want to stop getting messages from us? Your answers so far are saved."),
+                    self._stop_choices(),
+                )
+                return
+            t.set_data(confirm_stop=False)
+            c.stopped = True
+            if self._in_form() or c.draft:
+                t.say(
+                    _(
+                        "You will not get any more messages from us. Your answers so far are saved. To come back, just write to us here, any time."
+                    )
+                )
+            else:
+                t.say(_("You will not get any more messages from us. If you want to talk again, just write to us."))
+
+    def _stop_choices(self) -> list[Choice]:
+        return [Choice("stop", _("Yes, stop")), Choice("carry_on", _("No, carry on"))]
+
+    def _stop_confirmed(self) -> bool:
+        """The answer to "do you want to stop?": True if it was answered here."""
+        t = self.t
+        t.set_data(confirm_stop=False)
+        lang = self._stop_language()
+        with use_language(lang):
+            answer = pick(t.text, self._stop_choices())
+        if answer is None and is_command(t.text, "yes", lang) != is_command(t.text, "no", lang):
+            answer = "stop" if is_command(t.text, "yes", lang) else "carry_on"
+        answer = answer or {"yes": "stop", "no": "carry_on"}.get(self._yes_or_no() or "")
+        if answer == "stop":
+            t.set_data(confirm_stop=True)
+            self._stop()
+            return True
+        if answer == "carry_on":
+            t.say(_("Thank you. Let's carry on."))
+            self._reprompt()
+            return True
+        return False  # something else: answered as usual, and nothing is stopped
+
+    def _urgent_language(self) -> str:
+        """The person's language, or the one their message is written in, or English."""
+        lang = self.c.language
+        if lang is None:
+            detected = self.t.detected_language
+            lang = detected if detected in BY_CODE else "en"
+        return lang
+
     def _urgent(self, intent: str) -> None:
         """Emergency numbers at once, in the person's language if known, and an urgent ticket."""
         t, c = self.t, self.c
-        lang = c.language
-        if lang is None:
-            detected = t.nlu.parse(t.text).language if t.text else None
-            lang = detected if detected in BY_CODE else "en"
         ticket = open_ticket(t.session, c, reason=intent, urgent=True)
-        with use_language(lang):
-            t.say(topics.emergency(t.helplines, intent))
+        with use_language(self._urgent_language()):
+            t.say(topics.emergency(t.helplines, intent, t.text))
             # Honest about when a person will answer (the helplines were just shown).
             t.say(reply_expectation(t.session, ticket, t.inbound.received_at))
+
+    def _urgent_while_held(self, intent: str) -> None:
+        """A person holds the conversation: the bot says only the emergency line, and alerts them."""
+        alert_holder(self.t.session, self.c, reason=intent)
+        with use_language(self._urgent_language()):
+            self.t.say(self.t.helplines.emergency_line())
 
     # ------------------------------------------------------------------ commands anywhere
     def _global_commands(self, parse: Parse | None) -> bool:
         t = self.t
+        # Understood free text acts as a command only at the menu: in the form or the first-contact
+        # questions it is read as an answer, or heard and kept (FirstContact._hear_first_words).
+        intent = parse.intent if parse is not None and not self._in_form() and not self._in_first_contact() else None
         if t.is_word("menu"):
             self.show_menu()
-        elif t.is_word("help") or (parse is not None and parse.intent == "help" and not self._in_form()):
+        elif t.is_word("help") or intent == "help":
             self._help()
-        elif t.is_word("person") or (parse is not None and parse.intent == "request_advocate" and not self._in_form()):
+        elif t.is_word("person") or intent == "request_advocate":
             self.to_a_person("requested")
-        elif t.is_word("language") or (parse is not None and parse.intent == "change_language" and not self._in_form()):
+        elif t.is_word("language") or intent == "change_language":
             t.go("language", after_language="menu")
             self.ask_language()
         elif t.is_word("pause") and self._in_form():
@@ -138,6 +208,9 @@ class Conversation(FirstContact, Menu, Intake):
 
     def _in_form(self) -> bool:
         return self.c.state in ("form", "summary", "change_pick")
+
+    def _in_first_contact(self) -> bool:
+        return self.c.state in ("safe_now", "others_read", "code")
 
     def _help(self) -> None:
         self.t.say(

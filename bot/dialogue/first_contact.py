@@ -8,11 +8,14 @@ from sqlalchemy import select
 
 from bot.content import topics
 from bot.dialogue import codes
-from bot.dialogue.messages import Choice
+from bot.dialogue.messages import Choice, discreet_notice
 from bot.dialogue.turn import Step, ascii_digits, pick
 from bot.dialogue.words import normalise
 from bot.i18n import BY_CODE, LANGUAGES, Language, _, isolate, resolve_language, use_language
-from bot.storage.models import Case, Invitation, utcnow
+from bot.nlu.base import FALLBACK_INTENT
+from bot.storage.models import Case, Invitation, Ticket, utcnow
+from handoff.queue import OPEN_STATUSES, open_ticket, route
+from handoff.tickets import reply_expectation
 
 
 def _names(language: Language) -> set[str]:
@@ -42,6 +45,36 @@ def language_named(text: str) -> str | None:
     return resolve_language(typed) if "-" in typed or "_" in typed else None
 
 
+LANGUAGE_CHOICES = [Choice(lang.code, lang.native_name) for lang in LANGUAGES]
+MORE_LANGUAGES = "more"
+
+# Free text during first contact (see FirstContact._hear_first_words).
+LONG_MESSAGE_WORDS = 6  # a message this long that the NLU did not place is still someone telling us something
+SMALL_TALK = frozenset(
+    {"greet", "goodbye", "affirm", "deny", "thank_you", "help", "change_language", "not_ready", "opt_out"}
+    | {"register_contribution", "update_preferences"}
+)
+UNPLACED = frozenset({FALLBACK_INTENT, "help"})  # a long message read as one of these is someone telling us
+SHARING = frozenset({"share_information", "express_distress"})  # said with sympathy first
+PERSON_READS = {  # what a person from the team reads, as the reason of the ticket it opens
+    "share_information": "share_information",
+    "express_distress": "distress",
+    "complaint": "complaint",
+    "request_advocate": "requested",
+    "request_interpreter": "interpreter",
+    "delete_my_data": "delete_request",
+}
+QUESTION_TOPICS = {  # questions answered once first contact is done
+    "ask_what_is_review": "review",
+    "ask_process_steps": "stages",
+    "ask_report": "stages",
+    "ask_how_to_contribute": "ways",
+    "ask_privacy": "privacy",
+    "choose_pseudonym": "privacy",
+    "ask_support": "support",
+}
+
+
 def moved_notice(discreet: bool) -> str:
     """Said where a person last wrote from when a RESUME code carries their conversation elsewhere."""
     if discreet:
@@ -67,8 +100,10 @@ class FirstContact(Step):
             if self.c.state in ("new", "language"):
                 self.t.set_data(pending_code=join)
                 return False
-            self._join(join)
-            self._reprompt()
+            if self._join(join) and self.c.state == "code":
+                self._reach_menu()  # the code they were asked for: nothing more to ask
+            else:
+                self._reprompt()
             return True
         if codes.resume_code_in(self.t.text) is None:
             return self._new_code_asked()
@@ -149,48 +184,74 @@ class FirstContact(Step):
         return True
 
     # ------------------------------------------------------------------ first contact
-    def new_state(self) -> None:
-        """The very first message: emergency advice first, then the language menu."""
+    def new_state(self, emergency_given: bool = False) -> None:
+        """The very first message: one emergency line, then the language (offered if we can tell it)."""
         t = self.t
         join = codes.join_code_in(t.text)
         if join:
             t.set_data(pending_code=join)
         # The app's language setting, or the language the first message was written in.
         hint = resolve_language(t.inbound.language_hint) or t.detected_language
-        for lang in dict.fromkeys(["en", hint or "en"]):
-            with use_language(lang):
+        with use_language(hint or "en"):
+            if not emergency_given:
                 t.say(
                     _("Hello. If you are in danger now, call {number}.").format(
                         number=isolate(t.helplines.emergency.number)
                     )
+                    + " "
+                    + _(t.helplines.emergency.description)
                 )
-        t.go("language", after_language="intro", hint=hint)
+            self._hear_first_words()
+        t.go("language", after_language="intro", hint=hint, offered=[hint] if hint else None)
         self.ask_language()
 
+    def _offer_choices(self, offered: list[str]) -> list[Choice]:
+        """A short list: the language we think they wrote in, English, and the rest on request."""
+        codes_ = list(dict.fromkeys([*offered, "en"]))
+        return [Choice(code, BY_CODE[code].native_name) for code in codes_] + [
+            Choice(MORE_LANGUAGES, _("More languages"))
+        ]
+
     def ask_language(self) -> None:
-        """The language menu, each language in its own name."""
+        """The language menu, each language in its own name; a short list when we can tell their language."""
         hint = self.t.data.get("hint") or self.c.language or "en"
+        offered = self.t.data.get("offered")
         with use_language(hint):
-            prompt = _("Which language would you like to use? Reply with a number.")
+            prompt = _("Which language would you like to use?")
+            choices = self._offer_choices(offered) if offered else LANGUAGE_CHOICES
         if hint != "en":
             with use_language("en"):
-                prompt = _("Which language would you like to use? Reply with a number.") + "\n" + prompt
-        self.t.say(prompt, [Choice(lang.code, lang.native_name) for lang in LANGUAGES])
+                english = _("Which language would you like to use?")
+            if english != prompt:  # a language not translated yet would say it twice
+                prompt = english + "\n" + prompt
+        self.t.say(prompt, choices)
 
     def language_state(self) -> None:
-        """Choosing a language by number, name or code."""
+        """Choosing a language by button, number, name or code, or by writing in it."""
         t, c = self.t, self.c
-        code = language_named(t.text)
+        offered = t.data.get("offered")
+        if offered:
+            with use_language(t.data.get("hint") or "en"):
+                code = pick(t.text, self._offer_choices(offered))
+            if code is None and self._yes_or_no() == "yes":
+                code = offered[0]  # "yes" to the language we offered
+            if code == MORE_LANGUAGES or (code is None and self._yes_or_no() == "no"):
+                t.set_data(offered=None)
+                self.ask_language()
+                return
+            if code is None and not ascii_digits(t.text).strip().isdigit():
+                code = language_named(t.text)
+        else:
+            code = language_named(t.text)
         if code is None:
-            with use_language(c.language or t.data.get("hint") or "en"):
-                t.say(_("Sorry, I didn't understand. Please reply with the number of your language."))
-            self.ask_language()
+            self._language_not_named()
             return
         c.language = code
+        t.set_data(offered=None)
         with use_language(code):
             after = t.data.get("after_language", "intro")
             if after == "intro":
-                for text in topics.about_service(t.helplines):
+                for text in topics.about_service():
                     t.say(text)
                 t.go("safe_now")
                 self.ask_safe_now()
@@ -200,13 +261,73 @@ class FirstContact(Step):
                 )
                 self.show_menu()
 
+    def _language_not_named(self) -> None:
+        """Free text at the language question: offer the language it is written in, or ask again kindly."""
+        t, c = self.t, self.c
+        detected = t.detected_language if t.detected_language in BY_CODE else None
+        with use_language(c.language or detected or t.data.get("hint") or "en"):
+            heard = self._hear_first_words()
+            if detected:
+                t.set_data(hint=detected, offered=[detected])
+            elif not heard:
+                t.say(_("Sorry, I didn't understand. Please choose your language."))
+        self.ask_language()
+
+    # ------------------------------------------------------------------ free text during first contact
+    def _hear_first_words(self) -> bool:
+        """Someone telling us what happened before we have asked anything: say we are sorry (once), and
+        keep what they said, so that a person reads it; a question is kept to answer at the menu.
+        Returns whether the message said something (not just "hello" or "ok")."""
+        t = self.t
+        intent = t.intent
+        if intent in UNPLACED and len(t.text.split()) >= LONG_MESSAGE_WORDS:
+            intent = "share_information"  # not understood, but someone is telling us something
+        if intent is None or intent in SMALL_TALK or intent == FALLBACK_INTENT:
+            return False
+        reason = PERSON_READS.get(intent)
+        if reason is not None:
+            if intent in SHARING and not t.data.get("sorry_said"):
+                t.say(_("I am so sorry for your loss, and thank you for telling us."))
+                t.set_data(sorry_said=True)
+            if not t.data.get("kept_ticket"):
+                ticket = open_ticket(t.session, self.c, reason=reason, urgent=False)
+                t.set_data(kept_ticket=ticket.id)
+                t.say(_("I have kept what you wrote, and a person from our team will read it."))
+        elif intent in QUESTION_TOPICS and not t.data.get("kept_topic"):
+            t.set_data(kept_topic=QUESTION_TOPICS[intent])
+            t.say(_("Thank you for your question. I will answer it after a few short questions."))
+        return True
+
+    def _reach_menu(self) -> None:
+        """The end of first contact: what they told us is followed up, and the menu is shown."""
+        t, c = self.t, self.c
+        kept, topic = t.data.get("kept_ticket"), t.data.get("kept_topic")
+        t.set_data(kept_ticket=None, kept_topic=None)
+        ticket = t.session.get(Ticket, kept) if kept else None
+        if ticket is not None and ticket.status in OPEN_STATUSES:  # not already dealt with meanwhile
+            if ticket.case_id is None and c.case_id is not None:
+                # They joined their review after writing: their own advocate should read it.
+                ticket.case_id = c.case_id
+                route(t.session, ticket, c)
+            t.say(reply_expectation(t.session, ticket, t.inbound.received_at, helplines=t.helplines))
+        if topic:
+            t.go("menu", q=None)
+            self.open_topic(topic)
+        else:
+            self.show_menu()
+
     def ask_safe_now(self) -> None:
         self.t.say(_("Is it safe for you to talk now?"), self._yes_no())
+
+    def _not_an_answer(self) -> None:
+        """Free text instead of an answer: heard and kept if it says something, else a kind re-ask."""
+        if not self._hear_first_words():
+            self._sorry()
 
     def safe_now_state(self) -> None:
         answer = self._yes_or_no()
         if answer is None:
-            self._sorry()
+            self._not_an_answer()
             self.ask_safe_now()
         elif answer == "no":
             self.c.safe_to_talk = False
@@ -223,6 +344,7 @@ class FirstContact(Step):
 
     def unsafe_wait_state(self) -> None:
         self.t.say(_("Welcome back."))
+        self._hear_first_words()
         self.t.go("safe_now")
         self.ask_safe_now()
 
@@ -237,24 +359,26 @@ class FirstContact(Step):
         choices = [Choice("yes", _("Yes")), Choice("no", _("No")), Choice("not_sure", _("Not sure"))]
         answer = pick(t.text, choices) or self._yes_or_no()
         if answer is None:
-            self._sorry()
+            self._not_an_answer()
             self.ask_others_read()
             return
         c.discreet = answer in ("yes", "not_sure")
         if c.discreet:
+            # Exactly what discreet mode does (bot/channels/dispatcher.py): what we send first shows
+            # only a neutral notice; answers to their own messages arrive in full.
             t.say(
                 _(
-                    "Thank you for telling us. Our messages will use plain wording that does not mention the review. You can delete this chat after each conversation."
-                )
+                    'Thank you for telling us. When we write to you first, your phone will only show: "{notice}" Our answers to your messages are shown in full, so you may want to delete this chat after each conversation.'
+                ).format(notice=discreet_notice())
             )
         pending = t.data.get("pending_code")
         if pending:
             t.set_data(pending_code=None)
             if self._join(pending):
-                self.show_menu()
+                self._reach_menu()
                 return
         if c.case_id is not None:
-            self.show_menu()
+            self._reach_menu()
             return
         t.go("code")
         self.ask_code()
@@ -270,7 +394,7 @@ class FirstContact(Step):
         typed = codes.bare_code_in(t.text)
         if typed:
             if self._join(typed):
-                self.show_menu()
+                self._reach_menu()
             return
         choices = [Choice("have", _("I have a code")), Choice("none", _("I don't have a code"))]
         answer = pick(t.text, choices) or {"yes": "have", "no": "none"}.get(self._yes_or_no() or "")
@@ -278,7 +402,7 @@ class FirstContact(Step):
             t.say(_("Please type your code."))
         elif answer == "none":
             t.say(_("That's okay. You can still read everything here, and ask us to contact you."))
-            self.show_menu()
+            self._reach_menu()
         else:
-            self._sorry()
+            self._not_an_answer()
             self.ask_code()

@@ -238,7 +238,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "discreet_wording",
         N_(
-            "Should our messages use plain wording that does not mention the review? This helps if someone else might see your phone."
+            "Should the messages we send you first only say that you have a new message? This helps if someone else might see your phone."
         ),
         "one",
         YES_NO,

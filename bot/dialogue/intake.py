@@ -84,6 +84,9 @@ class Intake(Step):
             t.say(self._reask_text(q))
             self.ask(q)
             return
+        if q.kind == "many" and isinstance(value, list):
+            # Say back what the numbers meant: "1 4 7" alone is easy to get wrong.
+            t.say(_("You chose: {choices}.").format(choices=self._answer_text(q, value)))
         draft = dict(c.draft or {})
         draft[q.key] = value
         c.draft = form.cleaned(draft) | {k: v for k, v in draft.items() if k == q.key}
@@ -147,9 +150,9 @@ class Intake(Step):
             )
         if q.kind == "date":
             return _(
-                "Sorry, I didn't catch that. Please choose a number, or type a date in the future like 25/03/2027."
+                "Sorry, I didn't catch that. Please choose one of the options, or type a date in the future like 25/03/2027."
             )
-        return _("Sorry, I didn't catch that. Please reply with a number from the list, or send SKIP.")
+        return _("Sorry, I didn't catch that. Please choose one of the options, or send SKIP.")
 
     def _pause(self) -> None:
         """Keep every answer and give a private code to carry on later, on any channel."""
@@ -217,7 +220,7 @@ class Intake(Step):
         draft = self.c.draft or {}
         self.t.go("change_pick")
         self.t.say(
-            _("Which answer would you like to change? Reply with a number."),
+            _("Which answer would you like to change?"),
             [Choice(q.key, _(q.summary_label)) for q in form.applicable(draft)],
         )
 
@@ -253,16 +256,22 @@ class Intake(Step):
                     contact_id=c.id, case_id=c.case_id, version=number, answers=answers, channel=t.inbound.channel
                 )
             )
-            t.say(_("Thank you. Your answers are saved. You can change them at any time from the menu."))
-            if answers.get("consent_share_chair") == "yes":
-                t.say(_("The review's chair will see what you told us. Nobody else in your family will."))
+            before = latest.answers if latest is not None else {}
+            if latest is None:
+                t.say(_("Thank you. Your answers are saved. You can change them at any time from the menu."))
             else:
-                t.say(
-                    _(
-                        "We will not share your answers with the chair unless you say yes. Nobody else in your family will see them."
+                t.say(_("Thank you. Your changes are saved."))
+            # Each notice once: when it first applies, or when the answer behind it changed.
+            if latest is None or before.get("consent_share_chair") != answers.get("consent_share_chair"):
+                if answers.get("consent_share_chair") == "yes":
+                    t.say(_("The review's chair will see what you told us. Nobody else in your family will."))
+                else:
+                    t.say(
+                        _(
+                            "We will not share your answers with the chair unless you say yes. Nobody else in your family will see them."
+                        )
                     )
-                )
-            if answers.get("wants_advocate") == "yes":
+            if answers.get("wants_advocate") == "yes" and before.get("wants_advocate") != "yes":
                 self.to_a_person("advocate_requested")
         c.draft = None
         c.resume_code_hash = None

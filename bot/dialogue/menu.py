@@ -4,36 +4,89 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bot.content import topics
 from bot.dialogue.messages import Choice
 from bot.dialogue.turn import Step, pick
 from bot.dialogue.words import is_command
-from bot.i18n import BY_CODE, _, use_language
+from bot.i18n import BY_CODE, _, isolate, use_language
+from bot.storage.models import Contact, ContributionVersion
+from bot.storage.outbox import enqueue
 
 MAX_MISUNDERSTOOD = 3  # misunderstood messages in a row before a person is brought in
+
+
+def menu_choices(*, has_saved: bool, linked: bool) -> list[Choice]:
+    """The main menu's options, in the current language."""
+    return [
+        Choice("review", _("What is a review?")),
+        Choice("stages", _("The stages and how long it takes")),
+        Choice("ways", _("Ways to take part")),
+        Choice("advocate", _("Advocates")),
+        Choice("privacy", _("Privacy and your information")),
+        Choice("support", _("Support and helplines")),
+        Choice("form", _("See or change your answers") if has_saved else _("Tell us how you want to take part")),
+        Choice("person", _("Talk to a person") if linked else _("Ask us to contact you")),
+        Choice("language", _("Change language")),
+    ]
+
+
+def menu_prompt() -> str:
+    """The main menu's question: it reads right with buttons and with a numbered list alike."""
+    return _("What would you like to do?")
+
+
+def tell_handed_back(session: Session, contact: Contact, advocate_name: str | None, *, at_once: bool) -> None:
+    """When an advocate hands a conversation back: tell the person what happens next.
+
+    `advocate_name` is whoever held it (None if nobody had taken it yet). After a held conversation
+    the menu follows, so the next message is understood as a choice; someone who never chose a
+    language starts again from the greeting. Sent through the outbox like the advocate's own
+    replies: `at_once` if they wrote recently, else at their safe times.
+    """
+    if contact.stopped:
+        return
+    recent = at_once
+    has_saved = session.scalar(select(ContributionVersion.id).where(ContributionVersion.contact_id == contact.id))
+    with use_language(contact.language):
+        if advocate_name:
+            text = _("Thank you for talking with {name}. I am the assistant, and I will help you again from here.")
+            text = text.format(name=isolate(advocate_name))
+        else:
+            # Nobody had taken the conversation: the person may be in the middle of something.
+            text = _("Thank you for waiting. Our team has read your messages, and I will help you from here.")
+        text += " " + _("To reach a person again, send PERSON.")
+        enqueue(session, contact, text, author="system", prompted=recent)
+        if not advocate_name:
+            return  # the bot was answering all along: they carry on where they are
+        if contact.language is None:
+            contact.state, contact.state_data = "new", {}
+            return
+        choices = menu_choices(has_saved=has_saved is not None, linked=contact.case_id is not None)
+        contact.state = "menu"
+        contact.state_data = {**contact.state_data, "q": None, "confirm_stop": False}
+        enqueue(
+            session,
+            contact,
+            menu_prompt(),
+            author="system",
+            prompted=recent,
+            choices=[{"value": c.value, "label": c.label} for c in choices],
+        )
 
 
 class Menu(Step):
     """Where a person chooses what to read or do next."""
 
     def _menu_choices(self) -> list[Choice]:
-        has_saved = self._latest_version() is not None
-        return [
-            Choice("review", _("What is a review?")),
-            Choice("stages", _("The stages and how long it takes")),
-            Choice("ways", _("Ways to take part")),
-            Choice("advocate", _("Advocates")),
-            Choice("privacy", _("Privacy and your information")),
-            Choice("support", _("Support and helplines")),
-            Choice("form", _("See or change your answers") if has_saved else _("Tell us how you want to take part")),
-            Choice("person", _("Talk to a person") if self.c.case_id else _("Ask us to contact you")),
-            Choice("language", _("Change language")),
-        ]
+        return menu_choices(has_saved=self._latest_version() is not None, linked=self.c.case_id is not None)
 
     def show_menu(self) -> None:
         """The main menu."""
         self.t.go("menu", q=None)
-        self.t.say(_("What would you like to do? Reply with a number."), self._menu_choices())
+        self.t.say(menu_prompt(), self._menu_choices())
 
     def menu_state(self) -> None:
         t = self.t
@@ -127,7 +180,7 @@ class Menu(Step):
         if choice in info:
             for text in info[choice]():
                 t.say(text)
-            t.say(_("Is there anything else? Reply with a number."), self._menu_choices())
+            t.say(_("Is there anything else?"), self._menu_choices())
             return
         if choice == "form":
             self.start_form()
@@ -177,6 +230,9 @@ class Menu(Step):
             t.say(_("I'm sorry, I'm finding it hard to understand. I will ask a person to help."))
             self.to_a_person("misunderstood")
             return
-        t.say(_("Sorry, I didn't understand. Please reply with a number from the list."), self._menu_choices())
+        t.say(
+            _("Sorry, I didn't understand. Please choose one of these, or ask your question in a few words."),
+            self._menu_choices(),
+        )
         if c.misunderstood == MAX_MISUNDERSTOOD - 1:
             t.say(_("If you prefer, send PERSON to talk to a person."))

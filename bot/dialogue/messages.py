@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.i18n import _
 from bot.storage.models import utcnow
+
+
+def discreet_notice() -> str:
+    """The neutral words a person in discreet mode sees instead of a message we send first.
+
+    The same words as the dispatcher's stand-in (bot/channels/dispatcher.py), so that what first
+    contact promises is what their phone shows.
+    """
+    return _("You have a new message. Reply to read it.")
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,8 @@ class Step:
     _help: Callable[[], None]
     start_form: Callable[[], None]
     ask_language: Callable[[], None]
+    open_topic: Callable[[str], None]
+    _reach_menu: Callable[[], None]
 
     def __init__(self, turn: Turn) -> None:
         self.t = turn

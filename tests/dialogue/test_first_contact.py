@@ -35,16 +35,16 @@ def test_nonsense_at_the_language_menu_is_asked_again_kindly(service):
     person = Person(service.engine)
     person.says("hello")
     heard = person.says("asdfgh")
-    assert "Sorry" in heard and "number of your language" in heard
+    assert "Sorry" in heard and "choose your language" in heard
     assert "English" in person.options
 
 
 def test_explains_what_the_service_is_and_is_not(service):
     person = Person(service.engine)
-    person.says("hello")
+    greeting = person.says("hello")
     heard = person.picks("English")
     assert "not an emergency service" in heard
-    assert "999" in heard and "55" in heard
+    assert "999" in greeting and "55" in greeting, "the one emergency line, with the Silent Solution"
 
 
 def test_not_safe_to_talk_means_we_wait_for_them(service):
@@ -63,7 +63,7 @@ def test_someone_else_may_read_turns_on_discreet_mode(service):
     person.picks("English")
     person.picks("Yes")
     heard = person.picks("Not sure")
-    assert "plain wording" in heard
+    assert "You have a new message. Reply to read it." in heard, "says exactly what their phone will show"
     assert _contact(service, person).discreet is True
 
 
@@ -141,16 +141,17 @@ def test_a_first_message_in_urdu_gets_the_emergency_line_and_menu_prompt_in_urdu
 
     person = Person(service.engine)
     heard = person.says("السلام علیکم، مجھے اپنی بہن کے بارے میں بات کرنی ہے")
-    urdu = translations("ur").gettext("Which language would you like to use? Reply with a number.")
+    urdu = translations("ur").gettext("Which language would you like to use?")
     assert urdu in heard and "Which language would you like to use" in heard
-    assert heard.count("999") == 2, "the emergency line in English and in Urdu"
+    assert heard.count("999") == 1, "one emergency line, in the language they wrote in"
+    assert person.options[0] == "اردو", "the language they wrote in is offered first"
 
 
 def test_hi_at_the_language_menu_is_a_greeting_not_hindi(service):
     person = Person(service.engine)
     person.says("hello")
     heard = person.says("hi")
-    assert "number of your language" in heard
+    assert "choose your language" in heard
     assert "Hindi" not in heard and "हिन्दी" in person.options
 
 

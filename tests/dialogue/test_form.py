@@ -30,7 +30,7 @@ SISTER = [
     ("Which days", "1 3"),
     ("Which times", "3"),
     ("leave you a message", "No"),
-    ("plain wording", "Yes"),
+    ("only say that you have a new message", "Yes"),
     ("share what you have told us", "Yes"),
     ("quote your words", "No"),
     ("use your name", "No"),

@@ -298,3 +298,30 @@ def test_an_advocate_account_needs_an_organisation(client: TestClient, world: Wo
     form = {"csrf": csrf, "email": "x@example.org", "name": "X", "role": "advocate", "organisation": ""}
     response = client.post("/staff/admin/users", data=form)
     assert response.status_code == 400 and "organisation" in response.text
+
+
+def test_an_urgent_family_message_alerts_the_advocate_holding_the_conversation(
+    client: TestClient, world: World
+) -> None:
+    from bot.admin import invite
+    from tests.people import Person
+
+    with world.service.db.session() as s:
+        code = invite(s, reference="A-2026-1")
+    family = Person(world.service.engine, address="+447700900555")
+    family.gets_through_first_contact()
+    family.says(f"JOIN {code}")
+    family.picks("Talk to a person")
+    with world.service.db.session() as s:
+        ticket_id = s.scalars(select(Ticket).where(Ticket.reason == "requested")).one().id
+    csrf = logged_in(client, world, "adv_a")
+    url = f"/staff/tickets/{ticket_id}"
+    client.post(url + "/take", data={"csrf": csrf})
+    client.post(url + "/reply", data={"csrf": csrf, "text": "I am Asha, your advocate."})
+    assert 'id="urgent-alert"' not in client.get(url).text
+    family.says("I don't want to live anymore")
+    live_part = client.get(url + "?fragment=1").text
+    assert 'id="urgent-alert"' in live_part and "may mean someone is in danger" in live_part
+    assert "urgent" in client.get("/staff/inbox/mine").text
+    client.post(url + "/reply", data={"csrf": csrf, "text": "I am here. Are you safe right now?"})
+    assert 'id="urgent-alert"' not in client.get(url).text, "answered: the alert is gone"
