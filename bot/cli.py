@@ -107,8 +107,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
             # Each worker builds its own service; this process supervises them and sends the outbox.
             serve_workers(args.host, args.port, workers)
         else:
+            from bot.web.workers import GRACEFUL_SHUTDOWN_SECONDS
+
             app = create_app(service)
-            uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=settings.access_log)
+            uvicorn.run(
+                app,
+                host=args.host,
+                port=args.port,
+                log_level="info",
+                access_log=settings.access_log,
+                forwarded_allow_ips=settings.trusted_proxies,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            )
     finally:
         stop.set()
         dispatcher.join(timeout=10)

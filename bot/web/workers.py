@@ -16,6 +16,9 @@ import time
 from multiprocessing.process import BaseProcess
 
 log = logging.getLogger(__name__)
+# Open web chat pages hold a connection for live messages; on shutdown they are closed after this and
+# reconnect to another process (requests in hand finish well within it).
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -33,8 +36,15 @@ def _worker(host: str, port: int) -> None:
     from bot.settings import get_settings
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    access_log = get_settings().access_log
-    config = uvicorn.Config("bot.web.asgi:create", factory=True, log_level="info", access_log=access_log)
+    settings = get_settings()
+    config = uvicorn.Config(
+        "bot.web.asgi:create",
+        factory=True,
+        log_level="info",
+        access_log=settings.access_log,
+        forwarded_allow_ips=settings.trusted_proxies,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     uvicorn.Server(config).run(sockets=[_listen(host, port)])
 
 
