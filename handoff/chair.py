@@ -152,7 +152,7 @@ def registrants(session: Session, case: Case) -> list[Registrant]:
                 preferences=[
                     (question_label(k), answer_text(k, latest[k]))
                     for k in PREFERENCE_KEYS
-                    if k in latest and k != "ways"
+                    if k in latest and k != "ways" and (shares or k not in form.CONTACT_DETAILS)
                 ],
                 questions=answer_text("questions", latest.get("questions")) if shares else None,
                 versions=history,

@@ -56,8 +56,13 @@ class FirstContact(Step):
         if resume is None:
             return False
         if self.c.resume_code_hash == codes.code_hash(resume):
-            self.t.say(_("Welcome back. Your answers are saved. Let's carry on."))
-            self._continue_form()
+            self._messages_while_away()
+            if self.c.draft is not None or self.c.state in ("form", "paused", "summary", "change_pick"):
+                self.t.say(_("Welcome back. Your answers are saved. Let's carry on."))
+                self._continue_form()
+            else:
+                self.t.say(_("Welcome back."))
+                self._reprompt()
             return True
         # Codes are only ever checked against the stored hash; a wrong one reveals nothing.
         self.t.say(_("Sorry, that code did not work. Please check it and try again."))

@@ -264,7 +264,7 @@ class Intake(Step):
             if answers.get("wants_advocate") == "yes":
                 self.to_a_person("advocate_requested")
         c.draft = None
-        c.resume_code_hash = None
+        self._code_after_saving()
         self.show_menu()
 
 

@@ -105,6 +105,8 @@ class Step:
     _help: Callable[[], None]
     start_form: Callable[[], None]
     ask_language: Callable[[], None]
+    _messages_while_away: Callable[[], None]
+    _code_after_saving: Callable[[], None]
 
     def __init__(self, turn: Turn) -> None:
         self.t = turn
