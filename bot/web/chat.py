@@ -230,6 +230,7 @@ def page_words(code: str, emergency_number: str) -> dict[str, Any]:
                 "shared_device": _(
                     "On a shared device? Nothing stays on this device after you close the browser. What you tell us is kept safely by our team."
                 ),
+                "from_team": _("From our team"),
                 "return_hint": _("Been here before? Send your return code, like: RESUME ABCD-EFGH"),
             },
         }

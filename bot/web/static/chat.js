@@ -12,14 +12,23 @@
   var events = null;
   var leaving = false;
 
-  function bubble(text, who, id) {
+  var words = { from_team: document.body.dataset.fromTeam };
+  var picked = null;  // the numbers and labels of a pick-several question, as toggled
+
+  function bubble(text, who, id, caption) {
     if (id !== undefined && id !== null) {
       if (shown[id]) return false;
       shown[id] = true;
     }
     var div = document.createElement("div");
     div.className = "msg " + who;
-    div.textContent = text;
+    if (caption) {
+      var from = document.createElement("span");
+      from.className = "from";
+      from.textContent = caption;
+      div.appendChild(from);
+    }
+    div.appendChild(document.createTextNode(text));
     log.appendChild(div);
     window.scrollTo(0, document.body.scrollHeight);
     return true;
@@ -37,9 +46,13 @@
         b.setAttribute("aria-pressed", "false");
         b.addEventListener("click", function () {
           b.setAttribute("aria-pressed", b.getAttribute("aria-pressed") === "true" ? "false" : "true");
-          var picked = [];
-          choicesBox.querySelectorAll("button[aria-pressed=true]").forEach(function (x) { picked.push(x.dataset.n); });
-          input.value = picked.join(" ");
+          var numbers = [], labels = [];
+          choicesBox.querySelectorAll("button[aria-pressed=true]").forEach(function (x) {
+            numbers.push(x.dataset.n);
+            labels.push(x.textContent);
+          });
+          input.value = numbers.join(" ");
+          picked = { numbers: input.value, labels: labels.join(", ") };
         });
       } else {
         b.addEventListener("click", function () { send(String(i + 1), choice.label); });
@@ -82,7 +95,8 @@
     events.addEventListener("message", function (e) {
       var m;
       try { m = JSON.parse(e.data); } catch (err) { return; }
-      bubble(m.text, m.author === "bot" ? "bot" : "bot team", m.id);
+      // A person from our team (or the review) wrote this: say so above it.
+      bubble(m.text, m.author === "bot" ? "bot" : "bot team", m.id, m.author === "bot" ? null : words.from_team);
     });
   }
 
@@ -98,6 +112,7 @@
     document.getElementById("hint").textContent = page.t.exit_hint;
     document.getElementById("return-hint").textContent = page.t.return_hint;
     document.getElementById("send").textContent = page.t.send;
+    words.from_team = page.t.from_team;
     input.placeholder = page.t.placeholder;
     input.setAttribute("aria-label", page.t.placeholder);
   }
@@ -107,7 +122,9 @@
     var text = input.value.trim();
     if (!text) return;
     input.value = "";
-    send(text);
+    // The person sees the options they picked, not the numbers sent for them.
+    send(text, picked && picked.numbers === text ? picked.labels : null);
+    picked = null;
   });
 
   function quickExit() {
