@@ -149,7 +149,7 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
         ends = loop.time() + STREAM_SECONDS
         next_keepalive = loop.time() + KEEPALIVE_SECONDS
         next_recheck = 0.0
-        yield "retry: 1000\n\n"
+        yield "retry: 500\n\n"  # a renewed connection comes straight back
         try:
             while loop.time() < ends and not await request.is_disconnected():
                 if loop.time() >= next_recheck:
