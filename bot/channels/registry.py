@@ -101,7 +101,9 @@ def _web_chat(service: Service, turns: TurnThreads) -> APIRouter:
 
 
 _CHANNELS = (
-    Channel("sms", synchronous=False, sender=_twilio_sender, router=_provider_webhooks, discreet_preview=discreet_notice),
+    Channel(
+        "sms", synchronous=False, sender=_twilio_sender, router=_provider_webhooks, discreet_preview=discreet_notice
+    ),
     Channel(
         "whatsapp",
         synchronous=False,
@@ -111,7 +113,11 @@ _CHANNELS = (
         reply_window=WHATSAPP_WINDOW,
     ),
     Channel(
-        "telegram", synchronous=False, sender=_telegram_sender, router=_provider_webhooks, discreet_preview=discreet_notice
+        "telegram",
+        synchronous=False,
+        sender=_telegram_sender,
+        router=_provider_webhooks,
+        discreet_preview=discreet_notice,
     ),
     # The web chat answers in the page at once; anything sent later (an advocate's reply, a reminder, an
     # update) goes through the outbox to the open page. Nothing shows outside the page, so neither

@@ -150,7 +150,11 @@ class Reach(Step):
         else:
             picked = pick_many(t.text, options)
         if picked is None:
-            t.say(_("Sorry, I didn't catch that. Please send the numbers of your choices, like: 1 3. You can also send SKIP."))
+            t.say(
+                _(
+                    "Sorry, I didn't catch that. Please send the numbers of your choices, like: 1 3. You can also send SKIP."
+                )
+            )
             self._ask_reach_when()
             return
         if picked:

@@ -48,4 +48,3 @@ def create_app(service: Service) -> FastAPI:
         return RedirectResponse("/chat")
 
     return app
-

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
@@ -54,7 +53,9 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
 
     async def live_session(request: Request) -> str | None:
         key = request.cookies.get(CHAT_COOKIE)
-        return key if key and await _read(live.session_is_live, db, key) else None
+        if not key or not await _read(live.session_is_live, db, key):
+            return None
+        return key
 
     @router.get("/chat", response_class=HTMLResponse)
     async def chat_page(request: Request, lang: str = "en") -> Response:
@@ -82,11 +83,11 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
         if key is None:
             return JSONResponse({"error": "open /chat first"}, status_code=400, headers=NO_STORE)
         since = datetime.now(UTC)
-        said = await turns.run(service.engine.last_said, live.CHANNEL, key)
-        if said is None:
+        before = await turns.run(service.engine.last_said, live.CHANNEL, key)
+        if before is None:
             replies = await turns.run(service.engine.handle, Inbound(channel=live.CHANNEL, address=key, text="hello"))
-            said = [(None, r) for r in replies]
-        return await _chat_reply(key, said, since)
+            return await _chat_reply(key, [(None, r) for r in replies], since)
+        return await _chat_reply(key, before, since)
 
     @router.post("/chat/send")
     async def chat_send(request: Request) -> Response:
@@ -106,7 +107,9 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
         replies = await turns.run(service.engine.handle, Inbound(channel=live.CHANNEL, address=key, text=message))
         return await _chat_reply(key, [(None, r) for r in replies])
 
-    async def _chat_reply(key: str, said: list[tuple[int | None, Outbound]], since: datetime | None = None) -> Response:
+    async def _chat_reply(
+        key: str, said: Sequence[tuple[int | None, Outbound]], since: datetime | None = None
+    ) -> Response:
         """The replies, and the page's words once the person has chosen a language."""
         chosen = await turns.run(service.engine.language_of, live.CHANNEL, key)
         body: dict[str, Any] = {

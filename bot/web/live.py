@@ -64,7 +64,9 @@ def session_is_live(db: Database, key: str | None) -> bool:
         return False
     with db.session() as s:
         return (
-            s.scalar(select(ChatSession.id).where(ChatSession.key_hash == _key_hash(key), ChatSession.ended_at.is_(None)))
+            s.scalar(
+                select(ChatSession.id).where(ChatSession.key_hash == _key_hash(key), ChatSession.ended_at.is_(None))
+            )
             is not None
         )
 

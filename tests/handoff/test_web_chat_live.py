@@ -103,10 +103,19 @@ def test_advocate_reply_and_chair_update_reach_the_open_web_chat_and_come_back_w
             _shot(family, "web-chat-safe-contact.png")
 
             with service.db.session() as s:
-                ticket = s.scalars(select(Ticket).where(Ticket.routed_to_id == world.ids["adv_a"]).order_by(Ticket.id.desc())).first()
+                ticket = s.scalars(
+                    select(Ticket).where(Ticket.routed_to_id == world.ids["adv_a"]).order_by(Ticket.id.desc())
+                ).first()
                 assert ticket is not None and ticket.case_id == world.ids["case_a"]
                 ticket_id = ticket.id
-                notes = [e.note for e in s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "safe contact"))]
+                notes = [
+                    e.note
+                    for e in s.scalars(
+                        select(TicketEvent).where(
+                            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "safe contact"
+                        )
+                    )
+                ]
             assert notes == ["A phone call: 07700 900123", "Morning (9am to 12 noon)"]
 
             # The advocate replies in the staff app; the family's open page shows it, no reload.
@@ -165,7 +174,9 @@ def test_advocate_reply_and_chair_update_reach_the_open_web_chat_and_come_back_w
             other.locator(".msg", has_text=update_text).wait_for()
             _no_sideways_scrolling(other)
             _shot(other, "web-chat-return-code-new-browser.png")
-            print(f"advocate reply on the page after {advocate_reply_took:.2f} s, chair's update after {chair_update_took:.2f} s")
+            print(
+                f"advocate reply on the page after {advocate_reply_took:.2f} s, chair's update after {chair_update_took:.2f} s"
+            )
     finally:
         stop.set()
         pool.join(timeout=10)
