@@ -6,6 +6,7 @@ import json
 import time
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from bot.channels.dispatcher import Dispatcher, build_senders
@@ -80,3 +81,59 @@ def test_another_pages_messages_never_reach_this_page(service):
                 _send_later(service, first, "For the first person")
                 texts = [data["text"] for _id, data in _events(stream, 1)]
     assert texts == ["For the first person"]
+
+
+def test_with_several_web_processes_a_message_written_elsewhere_reaches_the_open_page(service, tmp_path):
+    """`dhrbot serve --workers 2` on PostgreSQL: the page is served by one process, the message is written
+    by another (here, this test) and sent by the parent's dispatcher; the page shows it within 2 s."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from bot.settings import PROJECT_ROOT
+    from tests.live import free_port
+
+    if not service.db.is_postgres:
+        pytest.skip("several web processes need PostgreSQL")
+    var = tmp_path / "serve"
+    var.mkdir()
+    if (PROJECT_ROOT / "var" / "nlu").exists():  # the trained NLU the test run already cached
+        (var / "nlu").symlink_to(PROJECT_ROOT / "var" / "nlu")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": service.settings.database_url, "VAR_DIR": str(var), "WEB_WORKERS": "2"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, "dhrbot serve exited"
+            assert time.monotonic() < deadline, "dhrbot serve did not start"
+            time.sleep(0.2)
+        with httpx.Client(base_url=base, timeout=10) as page:
+            page.get("/chat")
+            since = page.post("/chat/start").json()["since"]
+            with service.db.session() as s:
+                contact_id = s.scalars(select(Contact.id)).one()
+            with page.stream("GET", "/chat/events", params={"since": since}) as stream:
+                with service.db.session() as s:
+                    contact = s.get(Contact, contact_id)
+                    assert enqueue(s, contact, "An update from the review", author="system", prompted=False)
+                written = time.monotonic()
+                [(_id, data)] = _events(stream, 1)
+                took = time.monotonic() - written
+        assert data["text"] == "An update from the review"
+        assert took <= 2.0, f"the page had it after {took:.2f} s"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=60)[0].decode()
+    assert server.returncode == 0, output[-3000:]
+    assert "Traceback" not in output
