@@ -122,14 +122,13 @@ class StaffSignIn(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class ChatSession(Base):
-    """One web chat visit, started by the server: quick exit ends it, so the old cookie stops working."""
+class EndedChatSession(Base):
+    """A web chat session ended by quick exit: its cookie is refused from then on, by every process."""
 
-    __tablename__ = "chat_sessions"
+    __tablename__ = "ended_chat_sessions"
     id: Mapped[int] = mapped_column(primary_key=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the key in the cookie
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LoginFailure(Base):

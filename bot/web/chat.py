@@ -45,6 +45,7 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
     router = APIRouter()
     db = service.db
     feed = live.LiveFeed(db)
+    sessions = live.ChatSessions(db, service.settings.resolved_secret_key())
 
     def secure(request: Request) -> bool:
         # Behind a TLS proxy listed in TRUSTED_PROXIES the request itself is https; an https public
@@ -53,7 +54,7 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
 
     async def live_session(request: Request) -> str | None:
         key = request.cookies.get(CHAT_COOKIE)
-        if not key or not await _read(live.session_is_live, db, key):
+        if not key or not await _read(sessions.is_live, key):
             return None
         return key
 
@@ -70,7 +71,7 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
         if await live_session(request) is None:
             # Only keys this server made are accepted (a chosen or ended one is replaced). A session
             # cookie (no expiry): it is gone when the browser closes; the return code brings them back.
-            key = await _read(live.start_session, db)
+            key = sessions.start()
             response.set_cookie(CHAT_COOKIE, key, httponly=True, samesite="strict", secure=secure(request))
         return response
 
@@ -157,7 +158,7 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
             while loop.time() < ends and not await request.is_disconnected():
                 if loop.time() >= next_recheck:
                     next_recheck = loop.time() + RECHECK_SECONDS
-                    alive, now_for = await _read(live.page_state, db, key)
+                    alive, now_for = await _read(sessions.page_state, key)
                     if not alive:
                         return  # quick exit in another tab: nothing more for this page
                     if now_for != contact_id:
@@ -189,7 +190,7 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
     @router.post("/chat/exit")
     async def chat_exit(request: Request) -> Response:
         """Quick exit: the session ends on the server and the browser forgets its cookie."""
-        await _read(live.end_session, db, request.cookies.get(CHAT_COOKIE))
+        await _read(sessions.end, request.cookies.get(CHAT_COOKIE))
         response = JSONResponse({"ok": True}, headers=NO_STORE)
         response.delete_cookie(CHAT_COOKIE, httponly=True, samesite="strict", secure=secure(request))
         return response

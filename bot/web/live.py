@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,11 +18,12 @@ from datetime import datetime, timedelta
 
 import anyio.to_thread
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.channels.base import Delivery
 from bot.storage.crypto import cipher
 from bot.storage.db import Database
-from bot.storage.models import Address, ChatSession, Message, utcnow
+from bot.storage.models import Address, EndedChatSession, Message, utcnow
 
 CHANNEL = "web"
 POLL_SECONDS = 0.5
@@ -46,39 +48,64 @@ class WebSender:
 
 
 # ---------------------------------------------------------------------------------------- sessions
+class ChatSessions:
+    """Web chat sessions: keys made and signed here (a key the browser chose is refused), ended on the
+    server by quick exit. Nothing is written until a session ends, so opening the page costs no row."""
+
+    def __init__(self, db: Database, secret: str) -> None:
+        self.db = db
+        # A key of its own, derived from SECRET_KEY, so a chat session can never pass for anything else.
+        self._key = hmac.new(secret.encode(), b"dhrbot web chat session", hashlib.sha256).digest()
+
+    def _signature(self, token: str) -> str:
+        return hmac.new(self._key, token.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _made_here(self, key: str | None) -> bool:
+        if not key or len(key) > 100:
+            return False
+        token, _, signature = key.rpartition(".")
+        return bool(token) and hmac.compare_digest(signature, self._signature(token))
+
+    def start(self) -> str:
+        """A new session key for the cookie."""
+        token = secrets.token_urlsafe(24)
+        return f"{token}.{self._signature(token)}"
+
+    def is_live(self, key: str | None) -> bool:
+        """Whether the cookie holds a key made here that quick exit has not ended."""
+        if not self._made_here(key):
+            return False
+        assert key is not None
+        with self.db.session() as s:
+            return not _ended(s, key)
+
+    def end(self, key: str | None) -> None:
+        """Quick exit: the session ends on the server, so the old cookie no longer opens the conversation."""
+        if not self._made_here(key):
+            return
+        assert key is not None
+        with self.db.session() as s:
+            if not _ended(s, key):
+                s.add(EndedChatSession(key_hash=_key_hash(key), ended_at=utcnow()))
+
+    def page_state(self, key: str) -> tuple[bool, int | None]:
+        """Whether the session is still live, and the person it speaks for (a RESUME code can move it)."""
+        if not self._made_here(key):
+            return False, None
+        index = cipher().blind_index(f"{CHANNEL}:{key}")
+        with self.db.session() as s:
+            contact_id = s.scalar(
+                select(Address.contact_id).where(Address.channel == CHANNEL, Address.address_index == index)
+            )
+            return not _ended(s, key), contact_id
+
+
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def start_session(db: Database) -> str:
-    """A new web chat session; only its hash is kept, and only keys made here are ever accepted."""
-    key = secrets.token_urlsafe(24)
-    with db.session() as s:
-        s.add(ChatSession(key_hash=_key_hash(key), started_at=utcnow()))
-    return key
-
-
-def session_is_live(db: Database, key: str | None) -> bool:
-    """Whether the cookie names a session this server started and nobody has ended."""
-    if not key or len(key) > 100:
-        return False
-    with db.session() as s:
-        return (
-            s.scalar(
-                select(ChatSession.id).where(ChatSession.key_hash == _key_hash(key), ChatSession.ended_at.is_(None))
-            )
-            is not None
-        )
-
-
-def end_session(db: Database, key: str | None) -> None:
-    """Quick exit: the session ends on the server, so the old cookie no longer opens the conversation."""
-    if not key or len(key) > 100:
-        return
-    with db.session() as s:
-        found = s.scalars(select(ChatSession).where(ChatSession.key_hash == _key_hash(key))).first()
-        if found is not None and found.ended_at is None:
-            found.ended_at = utcnow()
+def _ended(s: Session, key: str) -> bool:
+    return s.scalar(select(EndedChatSession.id).where(EndedChatSession.key_hash == _key_hash(key))) is not None
 
 
 # ---------------------------------------------------------------------------------------- messages
@@ -94,19 +121,6 @@ class Shown:
     def as_json(self) -> dict[str, object]:
         """The message as the page reads it."""
         return {"id": self.id, "text": self.text, "author": self.author}
-
-
-def page_state(db: Database, key: str) -> tuple[bool, int | None]:
-    """Whether the session is still live, and the person it speaks for (a RESUME code can move it)."""
-    index = cipher().blind_index(f"{CHANNEL}:{key}")
-    with db.session() as s:
-        alive = s.scalar(
-            select(ChatSession.id).where(ChatSession.key_hash == _key_hash(key), ChatSession.ended_at.is_(None))
-        )
-        contact_id = s.scalar(
-            select(Address.contact_id).where(Address.channel == CHANNEL, Address.address_index == index)
-        )
-        return alive is not None, contact_id
 
 
 def sent_to(db: Database, contact_id: int, since: datetime) -> list[Shown]:

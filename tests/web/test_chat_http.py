@@ -176,3 +176,19 @@ def _issued(response) -> str | None:
 
     found = re.search(CHAT_COOKIE + r"=([^;]+)", response.headers.get("set-cookie", ""))
     return found.group(1) if found else None
+
+
+def test_opening_the_chat_page_writes_nothing_and_a_tampered_session_is_refused(service):
+    from bot.storage.models import Contact, EndedChatSession
+
+    client = TestClient(create_app(service))
+    for _ in range(5):
+        client.cookies.clear()
+        key = _issued(client.get("/chat"))
+    with service.db.session() as s:
+        for table in (Contact, Message, EndedChatSession):
+            assert s.scalar(select(func.count()).select_from(table)) == 0, "a crawler cannot fill the database"
+    token, signature = key.rsplit(".", 1)
+    tampered = TestClient(create_app(service))
+    tampered.cookies.set(CHAT_COOKIE, token[:-1] + ("A" if token[-1] != "A" else "B") + "." + signature)
+    assert tampered.post("/chat/start").status_code == 400

@@ -1,4 +1,4 @@
-"""web channel: server-held web chat sessions, and finding newly sent messages for open chat pages
+"""web channel: web chat sessions ended by quick exit, and finding newly sent messages for open chat pages
 
 Revision ID: 0011
 Revises: 0007
@@ -16,11 +16,10 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "chat_sessions",
+        "ended_chat_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("key_hash"),
     )
@@ -29,4 +28,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_messages_delivered", table_name="messages")
-    op.drop_table("chat_sessions")
+    op.drop_table("ended_chat_sessions")
