@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.dialogue import codes, form
 from bot.dialogue.form import SKIPPED, Question
 from bot.dialogue.messages import Choice
+from bot.dialogue.reach import contact_detail_problem
 from bot.dialogue.turn import Step, ascii_digits, pick, pick_many
 from bot.i18n import BY_CODE, _, format_day, isolate
 from bot.storage.models import Contact, ContributionVersion
@@ -81,6 +82,11 @@ class Intake(Step):
         value = self._read_answer(q)
         if value is None:
             t.say(self._reask_text(q))
+            self.ask(q)
+            return
+        problem = contact_detail_problem(q.key, value)
+        if problem is not None:
+            t.say(problem)
             self.ask(q)
             return
         draft = dict(c.draft or {})

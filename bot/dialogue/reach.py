@@ -27,6 +27,17 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 REACH_EVENT = "safe contact"
 
 
+def contact_detail_problem(key: str, value: object) -> str | None:
+    """A kind re-ask when an answer to a contact-details question is not a number or address."""
+    if not isinstance(value, str) or value == form.SKIPPED:
+        return None
+    if key == "contact_phone" and not _PHONE.match(value.strip()):
+        return _("Sorry, that does not look like a phone number. Please type it again, or send SKIP.")
+    if key == "contact_email" and not _EMAIL.match(value.strip()):
+        return _("Sorry, that does not look like an email address. Please type it again, or send SKIP.")
+    return None
+
+
 class Reach(Step):
     """Return codes and a consented second way to reach someone on the web chat."""
 

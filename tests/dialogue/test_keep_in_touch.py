@@ -118,6 +118,8 @@ def test_choosing_a_phone_call_in_the_form_asks_for_the_number(service):
         if prompt == "How should the review contact you":
             heard = answer(person, prompt, "A phone call")
             assert "What phone number should the review call?" in heard
+            heard = person.says("in the evening")
+            assert "does not look like a phone number" in heard and "What phone number" in heard, "a kind re-ask"
             answer(person, "What phone number", "07700 900456")
         else:
             answer(person, prompt, reply)
@@ -138,7 +140,8 @@ def test_choosing_email_or_a_letter_asks_for_the_address_and_this_chat_asks_noth
                 heard = answer(person, prompt, choice)
                 if asked:
                     assert asked in heard
-                    person.says("somewhere private")
+                    typed = "someone@example.org" if choice == "Email" else "1 Private Road, Cardiff"
+                    assert "Which days" in person.says(typed)
                 else:
                     assert "Which days" in heard
                 break
