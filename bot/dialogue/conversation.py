@@ -73,6 +73,7 @@ class Conversation(FirstContact, Menu, Intake, Reach):
             )
         )
         self.t.say(reply_expectation(self.t.session, ticket, self.t.inbound.received_at))
+        self._keep_in_touch(ask_now=False)  # (a web upload) the reprompt below asks the offer
         self._reprompt()
 
     # ------------------------------------------------------------------ understanding and safety
