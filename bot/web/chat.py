@@ -137,16 +137,21 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
         key = await live_session(request)
         if key is None:
             return Response(status_code=204, headers=NO_STORE)  # 204 tells the page not to reconnect
-        start = _read_cursor(request.headers.get("last-event-id", "")) or _read_cursor(since) or datetime.now(UTC)
+        resumed = _read_cursor(request.headers.get("last-event-id", ""))
+        start = resumed or _read_cursor(since) or datetime.now(UTC)
         return StreamingResponse(
-            _stream(request, key, start),
+            _stream(request, key, start, reconnected=resumed is not None),
             media_type="text/event-stream",
             headers=NO_STORE | {"X-Accel-Buffering": "no"},  # nginx: pass each event on at once
         )
 
-    async def _stream(request: Request, key: str, start: datetime) -> AsyncIterator[str]:
+    async def _stream(request: Request, key: str, start: datetime, *, reconnected: bool) -> AsyncIterator[str]:
         cursor = start
         told: set[int] = set()  # ids this connection has sent (the overlap finds them again)
+        # A freshly opened page shows what came since the person last wrote (POST /chat/start); older
+        # messages the overlap would find belong before that, so they are not added below it. A
+        # reconnecting page missed nothing older than its Last-Event-ID, so it needs no floor.
+        floor = 0
         wake = asyncio.Event()
         contact_id: int | None = None
         loop = asyncio.get_running_loop()
@@ -164,14 +169,16 @@ def chat_router(service: Service, turns: TurnThreads) -> APIRouter:
                     if now_for != contact_id:
                         if contact_id is not None:
                             feed.forget(contact_id, wake)
-                        contact_id = now_for
+                        first, contact_id = contact_id is None, now_for
                         if contact_id is not None:
                             feed.watch(contact_id, wake)
+                            if not (first and reconnected):
+                                floor = await _read(live.last_inbound_id, db, contact_id)
                         wake.set()  # look now: a RESUME code may have brought messages with it
                 if wake.is_set() and contact_id is not None:
                     wake.clear()
                     for shown in await _read(live.sent_to, db, contact_id, cursor - live.OVERLAP):
-                        if shown.id in told:
+                        if shown.id in told or shown.id < floor:
                             continue
                         told.add(shown.id)
                         cursor = max(cursor, shown.sent_at)

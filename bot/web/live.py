@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import anyio.to_thread
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Delivery
@@ -121,6 +121,15 @@ class Shown:
     def as_json(self) -> dict[str, object]:
         """The message as the page reads it."""
         return {"id": self.id, "text": self.text, "author": self.author}
+
+
+def last_inbound_id(db: Database, contact_id: int) -> int:
+    """The id of the person's latest message to us (0 if none)."""
+    with db.session() as s:
+        found = s.scalar(
+            select(func.max(Message.id)).where(Message.contact_id == contact_id, Message.direction == "in")
+        )
+        return int(found or 0)
 
 
 def sent_to(db: Database, contact_id: int, since: datetime) -> list[Shown]:

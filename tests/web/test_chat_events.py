@@ -67,6 +67,24 @@ def test_a_later_message_reaches_the_open_page_and_a_reconnecting_page_misses_no
         assert statuses == ["sent", "sent"], "the web chat's own sender delivered both"
 
 
+def test_a_reloaded_page_does_not_repeat_a_message_from_before_the_persons_last_message(service):
+    with serving(create_app(service)) as url, httpx.Client(base_url=url, timeout=10) as client:
+        client.get("/chat")
+        since = client.post("/chat/start").json()["since"]
+        with service.db.session() as s:
+            contact_id = s.scalars(select(Contact.id)).one()
+        with client.stream("GET", "/chat/events", params={"since": since}) as stream:
+            _send_later(service, contact_id, "Shown live before they wrote")
+            _events(stream, 1)
+        client.post("/chat/send", json={"text": "1"})  # the person answers, then reloads the page
+        client.get("/chat")
+        since = client.post("/chat/start").json()["since"]
+        with client.stream("GET", "/chat/events", params={"since": since}) as stream:
+            _send_later(service, contact_id, "Sent after the reload")
+            texts = [data["text"] for _id, data in _events(stream, 1)]
+    assert texts == ["Sent after the reload"], "the earlier message is not added below their answer"
+
+
 def test_another_pages_messages_never_reach_this_page(service):
     with serving(create_app(service)) as url:
         with httpx.Client(base_url=url, timeout=10) as one, httpx.Client(base_url=url, timeout=10) as two:
