@@ -107,8 +107,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             # Each worker builds its own service; this process supervises them and sends the outbox.
             serve_workers(args.host, args.port, workers)
         else:
+            from bot.web.workers import uvicorn_options
+
             app = create_app(service)
-            uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=settings.access_log)
+            uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(settings))
     finally:
         stop.set()
         dispatcher.join(timeout=10)

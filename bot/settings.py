@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     database_url: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
+    # Addresses of the reverse proxies whose X-Forwarded-Proto/-For headers are believed (TLS ends there);
+    # "*" trusts any. Behind one, request URLs (and so cookies) are https as the browser sees them.
+    trusted_proxies: str = "127.0.0.1,::1"
     web_workers: int = 1  # `dhrbot serve` web processes; more than one needs PostgreSQL to pay off
     # Off unless asked for: each line would record a family member's IP address and when they wrote.
     access_log: bool = False

@@ -20,7 +20,14 @@ from handoff.i18n import t
 from handoff.queue import OPEN_STATUSES, WAITING
 
 # How the chair's page groups a person's answers: how to reach them safely, and what they need to take part.
-CONTACT_KEYS = ("contact_channel", "safe_days", "safe_times", "leave_messages", "discreet_wording")
+CONTACT_KEYS = (
+    "contact_channel",
+    *form.CONTACT_DETAILS,
+    "safe_days",
+    "safe_times",
+    "leave_messages",
+    "discreet_wording",
+)
 NEEDS_KEYS = (
     "meeting_language", "dialect", "interpreter", "interpreter_outside_community", "accessibility",
     "has_advocate", "wants_advocate", "specialist_advocate",

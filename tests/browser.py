@@ -36,3 +36,24 @@ def browser_page() -> Iterator[Any]:
             yield browser.new_page()
         finally:
             browser.close()
+
+
+PHONE = {"width": 390, "height": 844}  # a common phone's screen, in CSS pixels
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium to open several separate browser sessions in (`browser.new_context()`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -13,17 +13,16 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bot.channels.base import Delivery, RecipientBlocked, Sender, SendError, reply_from_row
-from bot.channels.policy import next_safe_moment, outside_whatsapp_window
+from bot.channels.policy import next_safe_moment
+from bot.channels.registry import channel
 from bot.dialogue.messages import Outbound
-from bot.i18n import _, use_language
+from bot.i18n import use_language
 from bot.service import Service
 from bot.storage.models import Address, Contact, ContributionVersion, Message, utcnow
 from bot.storage.outbox import ANNOUNCE_EVERY, latest_address
 
 log = logging.getLogger(__name__)
 
-DISPATCHED_CHANNELS = ("sms", "whatsapp", "telegram")  # web and cli replies are shown at once
-DISCREET_CHANNELS = frozenset({"sms", "whatsapp", "telegram"})  # previews show on a lock screen
 MAX_ATTEMPTS = 5
 
 # Outbox statuses (Message.status, outbound rows):
@@ -52,11 +51,6 @@ _NEW_WORK = threading.Event()
 def nudge() -> None:
     """Wake this process's dispatchers: a turn just queued replies."""
     _NEW_WORK.set()
-
-
-def discreet_notice() -> str:
-    """The neutral words sent instead of the content when others may see the person's phone."""
-    return _("You have a new message. Reply to read it.")
 
 
 class Dispatcher:
@@ -168,7 +162,7 @@ class Dispatcher:
                 message.prompted = True  # they wrote back to read it: it is now a reply they asked for
                 message.next_attempt_at = now
                 address = latest_address(s, contact)
-                if address is not None and address.channel in DISPATCHED_CHANNELS:
+                if address is not None and channel(address.channel).dispatched:
                     message.address_id, message.channel = address.id, address.channel
             return len(rows)
 
@@ -212,7 +206,8 @@ class Dispatcher:
                 _finish(message, "suppressed", "the person opted out")
                 message.attempts -= 1
                 return None
-            if not message.prompted:
+            medium = channel(message.channel)
+            if not message.prompted and medium.notifies:
                 moment = next_safe_moment(now, _answers(s, contact), contact.timezone)
                 if moment > now:
                     _finish(message, "held", None)
@@ -220,9 +215,9 @@ class Dispatcher:
                     message.attempts -= 1
                     return None
             reply = reply_from_row(message.body, message.choices)
-            if message.channel == "whatsapp" and outside_whatsapp_window(contact.last_inbound_at, now):
+            if medium.outside_reply_window(contact.last_inbound_at, now):
                 return self._stand_in(s, message, contact, address, "template", now)
-            if contact.discreet and not message.prompted and message.channel in DISCREET_CHANNELS:
+            if contact.discreet and not message.prompted and medium.discreet_preview is not None:
                 return self._stand_in(s, message, contact, address, "notice", now)
             return Delivery(message.channel, address.address, reply), "content"
 
@@ -242,8 +237,10 @@ class Dispatcher:
                 return None
             stand_in = Outbound(text="(WhatsApp template asking the person to reply)")
             return Delivery(message.channel, address.address, stand_in, self.config.whatsapp_template_sid), "template"
+        preview = channel(message.channel).discreet_preview
+        assert preview is not None  # only channels with previews get a notice
         with use_language(contact.language):
-            notice = discreet_notice()
+            notice = preview()
         return Delivery(message.channel, address.address, Outbound(text=notice)), "notice"
 
     def _record_sent(self, message_id: int, provider_id: str, kind: str, delivery: Delivery) -> None:
@@ -365,15 +362,7 @@ def _template_sid(service: Service) -> str:
 
 
 def build_senders(service: Service) -> list[Sender]:
-    """A sender for each channel whose credentials are configured."""
-    settings = service.settings
-    senders: list[Sender] = []
-    if settings.telegram_bot_token:
-        from bot.channels.telegram import TelegramSender
+    """A sender for each channel whose credentials are configured (and the web chat's, always)."""
+    from bot.channels.registry import build_senders as from_registry
 
-        senders.append(TelegramSender(settings))
-    if settings.twilio_account_sid and settings.twilio_auth_token:
-        from bot.channels.twilio_channel import TwilioSender
-
-        senders.append(TwilioSender(settings))
-    return senders
+    return from_registry(service.settings)

@@ -14,6 +14,7 @@ from bot.dialogue.first_contact import FirstContact, language_named
 from bot.dialogue.intake import Intake
 from bot.dialogue.menu import Menu
 from bot.dialogue.messages import Choice
+from bot.dialogue.reach import Reach
 from bot.dialogue.turn import Turn, ascii_digits, pick, pick_many
 from bot.dialogue.words import is_command, normalise, words_in_any_language
 from bot.i18n import BY_CODE, _, isolate, use_language
@@ -25,7 +26,7 @@ from handoff.tickets import reply_expectation
 __all__ = ["Conversation", "Turn", "ascii_digits", "pick", "pick_many"]
 
 
-class Conversation(FirstContact, Menu, Intake):
+class Conversation(FirstContact, Menu, Intake, Reach):
     """Answers one message according to where the person is in the conversation."""
 
     # ------------------------------------------------------------------ entry point
@@ -62,6 +63,7 @@ class Conversation(FirstContact, Menu, Intake):
                 self._reprompt()
             return
         if c.human_holds:
+            self._resumed_while_held()  # their own code on a new device still shows the advocate's words
             return  # an advocate is holding the conversation: the bot stays silent
         if t.inbound.media and not t.text and c.state not in ("new", "language"):
             self._listened_to_by_a_person()
@@ -88,6 +90,7 @@ class Conversation(FirstContact, Menu, Intake):
             )
         )
         self.t.say(reply_expectation(self.t.session, ticket, self.t.inbound.received_at))
+        self._keep_in_touch(ask_now=False)  # (a web upload) the reprompt below asks the offer
         self._reprompt()
 
     # ------------------------------------------------------------------ understanding and safety
@@ -176,6 +179,7 @@ class Conversation(FirstContact, Menu, Intake):
             t.say(topics.emergency(t.helplines, intent, t.text))
             # Honest about when a person will answer (the helplines were just shown).
             t.say(reply_expectation(t.session, ticket, t.inbound.received_at))
+            self._keep_in_touch(ask_now=False)  # the caller's reprompt asks the offer
 
     def _urgent_while_held(self, intent: str) -> None:
         """A person holds the conversation: the bot says only the emergency line, and alerts them."""
@@ -241,6 +245,7 @@ class Conversation(FirstContact, Menu, Intake):
             )
         t.say(reply_expectation(t.session, ticket, t.inbound.received_at, helplines=t.helplines))
         t.say(_("If you are in danger, call {number}.").format(number=isolate(t.helplines.emergency.number)))
+        self._keep_in_touch(ask_now=True)
 
     def _reprompt(self) -> None:
         """Ask again whatever the person was last asked, so nothing is lost after an interruption."""
@@ -268,6 +273,9 @@ STATES: dict[str, Callable[[Conversation], None]] = {
     "summary": Conversation.summary_state,
     "change_pick": Conversation.change_pick_state,
     "language_offer": Conversation.language_offer_state,
+    "reach_offer": Conversation.reach_offer_state,
+    "reach_detail": Conversation.reach_detail_state,
+    "reach_when": Conversation.reach_when_state,
 }
 REPROMPTS: dict[str, Callable[[Conversation], None]] = {
     "language": Conversation.ask_language,
@@ -276,5 +284,8 @@ REPROMPTS: dict[str, Callable[[Conversation], None]] = {
     "code": Conversation.ask_code,
     "summary": Conversation.show_summary,
     "change_pick": Conversation._ask_which_to_change,
+    "reach_offer": Conversation.ask_reach_offer,
+    "reach_detail": lambda conv: conv._ask_reach_detail(str(conv.t.data.get("reach_how") or "phone")),
+    "reach_when": Conversation._ask_reach_when,
     "paused": lambda conv: conv.t.say(_("Shall we carry on where you left off?"), conv._yes_no()),
 }

@@ -12,6 +12,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.channels.registry import channel
 from bot.content.helplines import Helplines
 from bot.dialogue import codes
 from bot.dialogue.conversation import Conversation, Turn
@@ -26,8 +27,6 @@ from bot.storage.outbox import announce
 
 log = logging.getLogger(__name__)
 
-# Web chat and the terminal show replies at once; the messaging channels send them from the outbox.
-SYNCHRONOUS_CHANNELS = frozenset({"web", "cli"})
 MESSAGES = cast(Table, Message.__table__)
 
 
@@ -82,11 +81,13 @@ class Engine:
                 .where(Address.channel == channel, Address.address_index == index)
             )
 
-    def last_said(self, channel: str, address: str) -> list[Outbound] | None:
-        """What the bot said since the person last wrote (None if we have never met them).
+    def last_said(self, channel: str, address: str) -> list[tuple[int, Outbound]] | None:
+        """What was said to the person since they last wrote, each with its message id (None if we have
+        never met them).
 
         A web chat page that is reloaded shows this again, instead of sending a message on the
-        person's behalf that could be taken as an answer.
+        person's behalf that could be taken as an answer; the ids let it ignore the same message
+        arriving live.
         """
         index = cipher().blind_index(f"{channel}:{address}")
         with self.db.session() as s:
@@ -102,8 +103,9 @@ class Engine:
                 .order_by(Message.id)
             )
             return [
-                Outbound(m.body, tuple(Choice(c["value"], c["label"]) for c in m.choices or ()), m.pick_several)
+                (m.id, Outbound(m.body, tuple(Choice(c["value"], c["label"]) for c in m.choices or ()), m.pick_several))
                 for m in said
+                if m.status not in ("failed", "suppressed", "awaiting_reply")
             ]
 
     def is_duplicate(self, inbound: Inbound) -> bool:
@@ -136,7 +138,9 @@ class Engine:
         rows = [] if media_message_id else [message]
         if media_message_id and turn.intent:
             s.execute(update(Message).where(Message.id == media_message_id).values(intent=turn.intent))
-        outbox = inbound.channel not in SYNCHRONOUS_CHANNELS
+        # Synchronous channels (the web page, the terminal) show the replies at once; the others send
+        # them from the outbox.
+        outbox = not channel(inbound.channel).synchronous
         for reply in turn.replies:
             row = _row(contact, address, inbound, direction="out", text=reply.text, author="bot", choices=reply.choices)
             rows.append(row | {"status": "queued" if outbox else "sent", "pick_several": reply.many})
@@ -157,7 +161,7 @@ class Engine:
         Returns whether it waits in the outbox."""
         with use_language(contact.language):
             text = moved_notice(contact.discreet)
-        queued = earlier.channel not in SYNCHRONOUS_CHANNELS
+        queued = not channel(earlier.channel).synchronous
         row = _row(contact, earlier, inbound, direction="out", text=text, author="system")
         row |= {"channel": earlier.channel, "status": "queued" if queued else "sent", "prompted": False}
         s.execute(insert(MESSAGES), [row])

@@ -109,8 +109,13 @@ class FirstContact(Step):
             return self._new_code_asked()
         attempt = self.t.resume  # checked, within the guessing limits, by the engine
         if attempt is not None and attempt.outcome == "worked":
-            self.t.say(_("Welcome back. Your answers are saved. Let's carry on."))
-            self._continue_form()
+            self._messages_while_away()
+            if self.c.draft is not None or self.c.state in ("form", "paused", "summary", "change_pick"):
+                self.t.say(_("Welcome back. Your answers are saved. Let's carry on."))
+                self._continue_form()
+            else:
+                self.t.say(_("Welcome back."))
+                self._reprompt()
             return True
         if attempt is not None and attempt.outcome == "wait":
             self.t.say(_("Too many codes have been tried just now. Please wait a few minutes and try again."))

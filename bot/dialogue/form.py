@@ -198,6 +198,29 @@ QUESTIONS: tuple[Question, ...] = (
         ),
         summary_label=N_("How to contact you"),
     ),
+    # The number or address for the way chosen just above (kept encrypted with the answers; the chair
+    # sees it only with the person's consent to share, see CONTACT_DETAILS).
+    Question(
+        "contact_phone",
+        N_("What phone number should the review call?"),
+        "text",
+        asked_if=_picked("contact_channel", "phone"),
+        summary_label=N_("Phone number"),
+    ),
+    Question(
+        "contact_email",
+        N_("What email address should the review write to?"),
+        "text",
+        asked_if=_picked("contact_channel", "email"),
+        summary_label=N_("Email address"),
+    ),
+    Question(
+        "contact_postal",
+        N_("What postal address should the review write to?"),
+        "text",
+        asked_if=_picked("contact_channel", "letter"),
+        summary_label=N_("Postal address"),
+    ),
     Question(
         "safe_days",
         N_("Which days are safe to contact you? Send the numbers, like: 1 2 3"),
@@ -273,6 +296,8 @@ QUESTIONS: tuple[Question, ...] = (
 )
 BY_KEY = {q.key: q for q in QUESTIONS}
 SKIPPED = "__skipped__"
+# Answers that say how to reach the person: shown to the chair only with consent to share.
+CONTACT_DETAILS = ("contact_phone", "contact_email", "contact_postal")
 
 
 def applicable(answers: Answers) -> list[Question]:

@@ -11,6 +11,7 @@ from bot.dialogue import codes, form
 from bot.dialogue.first_contact import code_lasts
 from bot.dialogue.form import SKIPPED, Question
 from bot.dialogue.messages import Choice
+from bot.dialogue.reach import contact_detail_problem
 from bot.dialogue.turn import Step, ascii_digits, pick, pick_many
 from bot.i18n import BY_CODE, _, format_day, isolate
 from bot.storage.models import Contact, ContributionVersion
@@ -82,6 +83,11 @@ class Intake(Step):
         value = self._read_answer(q)
         if value is None:
             t.say(self._reask_text(q))
+            self.ask(q)
+            return
+        problem = contact_detail_problem(q.key, value)
+        if problem is not None:
+            t.say(problem)
             self.ask(q)
             return
         if q.kind == "many" and isinstance(value, list):
@@ -274,8 +280,7 @@ class Intake(Step):
             if answers.get("wants_advocate") == "yes" and before.get("wants_advocate") != "yes":
                 self.to_a_person("advocate_requested")
         c.draft = None
-        c.resume_code_hash = None
-        c.resume_code_expires_at = None
+        self._code_after_saving()
         self.show_menu()
 
 

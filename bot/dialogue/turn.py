@@ -112,6 +112,8 @@ class Step:
     ask_language: Callable[[], None]
     open_topic: Callable[[str], None]
     _reach_menu: Callable[[], None]
+    _messages_while_away: Callable[[], None]
+    _code_after_saving: Callable[[], None]
 
     def __init__(self, turn: Turn) -> None:
         self.t = turn

@@ -122,6 +122,15 @@ class StaffSignIn(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class EndedChatSession(Base):
+    """A web chat session ended by quick exit: its cookie is refused from then on, by every process."""
+
+    __tablename__ = "ended_chat_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the key in the cookie
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class LoginFailure(Base):
     """One failed staff login from a client, for the per-client limit every web process shares."""
 
@@ -229,6 +238,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "provider_message_id"),  # inbound idempotency
         Index("ix_messages_outbox", "status", "next_attempt_at"),  # the dispatcher's claim query
+        Index("ix_messages_delivered", "channel", "sent_at"),  # open web chat pages look for new messages
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)

@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
-from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
-from bot.channels import channels_router
-from bot.dialogue.messages import Inbound, Outbound
-from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, isolate, use_language
-from bot.limits import BodySizeLimit, parse_json
+from bot.channels.registry import routers
+from bot.limits import BodySizeLimit
 from bot.service import Service
+from bot.web.chat import CHAT_COOKIE, NO_STORE
 from bot.web.turns import TurnThreads
 from handoff.web import staff_app
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-CHAT_COOKIE = "dhr_chat"
-# /chat/send reads its body itself (size and depth limits first); this describes it for /openapi.json.
-CHAT_SEND_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
-            }
-        },
-    }
-}
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache", "Referrer-Policy": "no-referrer"}
+__all__ = ["CHAT_COOKIE", "NO_STORE", "create_app"]
 
 
 def create_app(service: Service) -> FastAPI:
@@ -45,7 +28,8 @@ def create_app(service: Service) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.mount("/staff", staff_app(service))
     turns = TurnThreads(service.settings.resolved_turn_threads())
-    app.include_router(channels_router(service, turns))
+    for router in routers(service, turns):  # every channel's webhooks, and the web chat
+        app.include_router(router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -66,108 +50,4 @@ def create_app(service: Service) -> FastAPI:
     def root() -> Response:
         return RedirectResponse("/chat")
 
-    @app.get("/chat", response_class=HTMLResponse)
-    def chat_page(request: Request, lang: str = "en") -> Response:
-        """The family web chat, with a quick exit on every page."""
-        code = lang if lang in BY_CODE else "en"
-        context = {
-            "languages": LANGUAGES,
-            "quick_exit_url": service.settings.quick_exit_url,
-            **_page_words(code, service.helplines.emergency.number),
-        }
-        response = TEMPLATES.TemplateResponse(request, "chat.html", context, headers=NO_STORE)
-        if CHAT_COOKIE not in request.cookies:
-            # A session cookie (no expiry): it is gone when the browser closes.
-            response.set_cookie(
-                CHAT_COOKIE,
-                secrets.token_urlsafe(24),
-                httponly=True,
-                samesite="strict",
-                secure=request.url.scheme == "https",
-            )
-        return response
-
-    @app.post("/chat/start")
-    async def chat_start(request: Request) -> Response:
-        """Opening the chat page: a new person is greeted; someone returning sees where they were."""
-        if not _same_origin(request, service.settings.public_base_url):
-            return JSONResponse({"error": "forbidden"}, status_code=403, headers=NO_STORE)
-        session_id = request.cookies.get(CHAT_COOKIE)
-        if not session_id:
-            return JSONResponse({"error": "open /chat first"}, status_code=400, headers=NO_STORE)
-        said = await turns.run(service.engine.last_said, "web", session_id)
-        if said is None:
-            said = await turns.run(service.engine.handle, Inbound(channel="web", address=session_id, text="hello"))
-        return await _chat_reply(session_id, said)
-
-    @app.post("/chat/send", openapi_extra=CHAT_SEND_BODY)
-    async def chat_send(request: Request) -> Response:
-        """One message from the web chat; the replies come back at once."""
-        if not _same_origin(request, service.settings.public_base_url):
-            return JSONResponse({"error": "forbidden"}, status_code=403, headers=NO_STORE)
-        session_id = request.cookies.get(CHAT_COOKIE)
-        try:
-            body: Any = parse_json(await request.body(), service.settings.max_json_depth)
-        except ValueError:
-            body = None
-        message = body.get("text") if isinstance(body, dict) else None
-        # A message over the length cap is still taken: the engine answers it kindly, reading only its start.
-        if not session_id or not isinstance(message, str) or not message.strip():
-            return JSONResponse({"error": "a message is needed"}, status_code=400, headers=NO_STORE)
-        replies = await turns.run(service.engine.handle, Inbound(channel="web", address=session_id, text=message))
-        return await _chat_reply(session_id, replies)
-
-    async def _chat_reply(session_id: str, replies: list[Outbound]) -> Response:
-        """The replies, and the page's words once the person has chosen a language."""
-        chosen = await turns.run(service.engine.language_of, "web", session_id)
-        return JSONResponse(
-            {
-                "replies": [
-                    {
-                        "text": r.text,
-                        "choices": [{"value": c.value, "label": c.label} for c in r.choices],
-                        "many": r.many,
-                    }
-                    for r in replies
-                ],
-                # Once a language is chosen the page follows it: its words, and right to left where needed.
-                "page": _page_words(chosen, service.helplines.emergency.number) if chosen else None,
-            },
-            headers=NO_STORE,
-        )
-
-    @app.post("/chat/exit")
-    def chat_exit() -> Response:
-        """Quick exit: forget this browser's chat cookie."""
-        response = JSONResponse({"ok": True}, headers=NO_STORE)
-        response.delete_cookie(CHAT_COOKIE)
-        return response
-
     return app
-
-
-def _page_words(code: str, emergency_number: str) -> dict[str, Any]:
-    """The chat page's own words in a language, and its direction."""
-    with use_language(code):
-        return {
-            "lang": code,
-            "dir": "rtl" if is_rtl(code) else "ltr",
-            "t": {
-                "title": _("Talk to us about the review"),
-                "exit": _("Quick exit"),
-                "exit_hint": _("Press Esc twice, or this button, to leave quickly."),
-                "placeholder": _("Type your message"),
-                "send": _("Send"),
-                "safety": _("If you are in danger, call {number}.").format(number=isolate(emergency_number)),
-                "shared_device": _("On a shared device? Nothing is saved after you close this page."),
-            },
-        }
-
-
-def _same_origin(request: Request, public_base_url: str) -> bool:
-    """Refuse cross-site posts (the chat cookie is SameSite, this is a second lock)."""
-    origin = request.headers.get("origin")
-    if origin is None:
-        return True
-    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    return origin in (own, public_base_url.rstrip("/"))

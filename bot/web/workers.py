@@ -14,8 +14,28 @@ import signal
 import socket
 import time
 from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+# Open web chat pages hold a connection for live messages; on shutdown they are closed after this and
+# reconnect to another process (requests in hand finish well within it).
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How every web process runs uvicorn: logging, the trusted TLS proxies, and a short shutdown."""
+    return {
+        "log_level": "info",
+        "access_log": settings.access_log,
+        # X-Forwarded-Proto/-For are believed only from these: behind them request URLs (and so the
+        # chat cookie's Secure flag) are https, as the browser sees them.
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.trusted_proxies,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+    }
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -33,8 +53,7 @@ def _worker(host: str, port: int) -> None:
     from bot.settings import get_settings
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    access_log = get_settings().access_log
-    config = uvicorn.Config("bot.web.asgi:create", factory=True, log_level="info", access_log=access_log)
+    config = uvicorn.Config("bot.web.asgi:create", factory=True, **uvicorn_options(get_settings()))
     uvicorn.Server(config).run(sockets=[_listen(host, port)])
 
 

@@ -325,7 +325,7 @@ def test_stop_outside_the_form_stops_at_once(service):
 
 # ---------------------------------------------------------------------------------------- discreet mode
 def test_discreet_mode_promises_only_what_it_does(service):
-    from bot.channels.dispatcher import discreet_notice
+    from bot.channels.registry import discreet_notice
 
     person = Person(service.engine)
     person.says("hello")

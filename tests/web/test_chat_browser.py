@@ -49,7 +49,8 @@ def test_right_to_left_languages_turn_the_page_right_to_left(chat_url, database_
     with browser_page() as page:
         page.goto(chat_url + "/chat")
         page.get_by_role("button", name=BY_CODE[lang].native_name).click()
-        page.wait_for_function("document.documentElement.dir === 'rtl'")
+        # (a selector, not wait_for_function: the page's Content-Security-Policy forbids eval)
+        page.locator("html[dir=rtl]").wait_for(state="attached")
         assert page.evaluate("document.documentElement.lang") == lang
         # The quick exit keeps working and now speaks the person's language.
         assert page.locator("#quick-exit").inner_text() != "Quick exit"
