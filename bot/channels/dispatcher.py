@@ -359,10 +359,3 @@ def _already_asked_to_reply(s: Session, message: Message, contact: Contact) -> b
 
 def _template_sid(service: Service) -> str:
     return str(getattr(service.settings, "twilio_whatsapp_template_sid", "") or "")
-
-
-def build_senders(service: Service) -> list[Sender]:
-    """A sender for each channel whose credentials are configured (and the web chat's, always)."""
-    from bot.channels.registry import build_senders as from_registry
-
-    return from_registry(service.settings)

@@ -6,8 +6,9 @@ import logging
 import signal
 import threading
 
-from bot.channels.dispatcher import Dispatcher, build_senders, nudge
+from bot.channels.dispatcher import Dispatcher, nudge
 from bot.channels.registry import channel
+from bot.channels.wiring import build_senders
 from bot.service import Service
 from bot.storage.outbox import OUTBOX_CHANNEL
 
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 
 
 def _run(service: Service, stop: threading.Event, first: bool) -> None:
-    senders = build_senders(service)  # per thread: the Telegram sender owns an event loop
+    senders = build_senders(service.settings)  # per thread: the Telegram sender owns an event loop
     # The web chat's sender needs no credentials; say once (not in every thread) when it is alone.
     if first and all(channel(name).synchronous for sender in senders for name in sender.channels):
         log.info("no messaging channel is configured: the dispatcher sends only the web chat's messages")

@@ -114,6 +114,9 @@ class Conversation(FirstContact, Menu, Intake, Reach):
     def _stop_language(self) -> str:
         """The language to answer STOP in: the person's own, unless the word is from another language."""
         own = self.c.language or "en"
+        asked_in = self.t.data.get("confirm_stop")
+        if isinstance(asked_in, str) and asked_in in BY_CODE:
+            return asked_in  # answering "do you want to stop?": in the language it was asked in
         if self.t.is_word("stop"):
             return own
         return next((code for code in BY_CODE if is_command(self.t.text, "stop", code)), own)
@@ -121,9 +124,10 @@ class Conversation(FirstContact, Menu, Intake, Reach):
     def _stop(self) -> None:
         """STOP: mid-form, ask once to be sure (their answers are kept); otherwise stop at once."""
         t, c = self.t, self.c
-        with use_language(self._stop_language()):
+        lang = self._stop_language()
+        with use_language(lang):
             if self._in_form() and not t.data.get("confirm_stop"):
-                t.set_data(confirm_stop=True)
+                t.set_data(confirm_stop=lang)
                 t.say(
                     _("Do you want to stop getting messages from us? Your answers so far are saved."),
                     self._stop_choices(),
@@ -146,15 +150,15 @@ class Conversation(FirstContact, Menu, Intake, Reach):
     def _stop_confirmed(self) -> bool:
         """The answer to "do you want to stop?": True if it was answered here."""
         t = self.t
-        t.set_data(confirm_stop=False)
         lang = self._stop_language()
+        t.set_data(confirm_stop=False)
         with use_language(lang):
             answer = pick(t.text, self._stop_choices())
         if answer is None and is_command(t.text, "yes", lang) != is_command(t.text, "no", lang):
             answer = "stop" if is_command(t.text, "yes", lang) else "carry_on"
         answer = answer or {"yes": "stop", "no": "carry_on"}.get(self._yes_or_no() or "")
         if answer == "stop":
-            t.set_data(confirm_stop=True)
+            t.set_data(confirm_stop=lang)
             self._stop()
             return True
         if answer == "carry_on":

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
-from bot.channels.registry import routers
+from bot.channels.wiring import routers
 from bot.limits import BodySizeLimit
 from bot.service import Service
 from bot.web.chat import CHAT_COOKIE, NO_STORE

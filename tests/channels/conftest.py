@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
-from bot.channels.dispatcher import DispatchConfig, Dispatcher, build_senders
+from bot.channels.dispatcher import DispatchConfig, Dispatcher
+from bot.channels.wiring import build_senders
 from bot.nlu.base import NLU
 from bot.service import Service, build_service
 from bot.settings import Settings
@@ -111,7 +112,7 @@ def make_dispatcher(channel_service: Service, clock: Clock) -> Iterator[Any]:
 
     def make(**config: Any) -> Dispatcher:
         cfg = DispatchConfig(whatsapp_template_sid=TEMPLATE, **{"idle_sleep": 0.01, **config})
-        d = Dispatcher(channel_service, build_senders(channel_service), config=cfg, clock=clock)
+        d = Dispatcher(channel_service, build_senders(channel_service.settings), config=cfg, clock=clock)
         made.append(d)
         return d
 

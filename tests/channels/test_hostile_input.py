@@ -69,8 +69,10 @@ def test_an_sms_over_the_cap_gets_a_kind_reply(capped, capped_service):
 
 
 def test_the_web_chat_answers_a_message_over_the_cap_kindly(capped_service):
-    client = TestClient(create_app(capped_service))
+    # The public address is https, so the chat's cookie is Secure: the browser must be on https too.
+    client = TestClient(create_app(capped_service), base_url=PUBLIC)
     client.get("/chat")
+    client.post("/chat/start")
 
     response = client.post("/chat/send", json={"text": "b" * 300})
 

@@ -113,7 +113,8 @@ def test_after_hand_back_a_reloaded_web_chat_is_not_blank(service):
     _sam_hands_back(service)
     shown = service.engine.last_said("web", "web-session-1")
     assert shown, "a reload shows what happens next"
-    assert any("send PERSON" in r.text for r in shown) and shown[-1].choices
+    replies = [reply for _, reply in shown]
+    assert any("send PERSON" in r.text for r in replies) and replies[-1].choices
 
 
 # ---------------------------------------------------------------------------------------- helplines that fit

@@ -9,7 +9,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from bot.channels.dispatcher import Dispatcher, build_senders
+from bot.channels.dispatcher import Dispatcher
+from bot.channels.wiring import build_senders
 from bot.dialogue.messages import Inbound
 from bot.service import Service
 from bot.storage.models import Address, Contact, Message, Ticket
@@ -47,7 +48,7 @@ def _delivered_by_sms(service: Service, phone: str) -> list[str]:
             }
         )
         sending = dataclasses.replace(service, settings=settings)
-        senders = build_senders(sending)
+        senders = build_senders(sending.settings)
         try:
             Dispatcher(sending, senders).run_once()
         finally:

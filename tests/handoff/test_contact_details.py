@@ -41,7 +41,7 @@ def test_the_chair_sees_the_phone_number_only_with_consent_to_share(client: Test
     logged_in(client, world, "chair_b")
     page_b = client.get(f"/staff/cases/{world.ids['case_b']}").text
     assert PHONE_B not in page_b
-    assert "A phone call" in page_b, "how they want to be contacted is a preference, shown as before"
+    assert "A phone call" not in page_b, "without consent to share, none of their answers reach the chair"
     assert PHONE_B not in client.get(f"/staff/cases/{world.ids['case_b']}/export.csv").text
 
 

@@ -45,5 +45,5 @@ def test_a_message_about_a_death_at_the_language_question_is_heard_and_its_langu
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"web-chat-first-words-{direction}.png"), full_page=True)
         page.get_by_role("button", name=language).click()
-        page.wait_for_function(f"document.documentElement.dir === '{direction}'")
+        page.locator(f"html[dir={direction}]").wait_for(state="attached")  # the page's CSP forbids eval
         page.locator("#choices button").nth(1).wait_for()  # "is it safe to talk now?": yes / no

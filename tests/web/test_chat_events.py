@@ -9,7 +9,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.channels.dispatcher import Dispatcher, build_senders
+from bot.channels.dispatcher import Dispatcher
+from bot.channels.wiring import build_senders
 from bot.storage.models import Contact, Message
 from bot.storage.outbox import enqueue
 from bot.web.app import create_app
@@ -21,7 +22,7 @@ def _send_later(service, contact_id: int, text: str) -> None:
     with service.db.session() as s:
         contact = s.get(Contact, contact_id)
         assert enqueue(s, contact, text, author="system", prompted=False) is not None
-    Dispatcher(service, build_senders(service)).run_once()
+    Dispatcher(service, build_senders(service.settings)).run_once()
 
 
 def _events(stream: httpx.Response, wanted: int, within: float = 5.0) -> list[tuple[str, dict]]:
