@@ -28,6 +28,11 @@ from tests.pgcluster import PostgresUnavailable, ThrowawayCluster
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def only_on(backend: str) -> pytest.MarkDecorator:
+    """Run a test on one database: it needs that one, or its path is the same on both and once is enough."""
+    return pytest.mark.parametrize("database_url", [backend], indirect=True)
+
+
 def _pg(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
 

@@ -121,7 +121,7 @@ class ThrowawayCluster:
         cluster = cls(bindir=bindir, root=root, port=0, user=user)
         try:
             made = cluster._run("initdb", "-D", str(cluster.data), "-U", "postgres", "--auth=trust",
-                                "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions")  # fmt: skip
+                                "--encoding=UTF8", "--no-locale", "--no-sync")  # fmt: skip
             if made.returncode != 0:
                 raise PostgresUnavailable(f"initdb failed in {root}: {made.stderr.strip() or made.stdout.strip()}")
             for _attempt in range(3):  # a free port can be taken between choosing it and listening on it

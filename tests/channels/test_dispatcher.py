@@ -8,7 +8,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-import pytest
 from sqlalchemy import func, select
 
 from bot.channels.dispatcher import nudge
@@ -17,6 +16,7 @@ from bot.dialogue.messages import Inbound
 from bot.storage.models import Address, Contact, Message
 from bot.storage.outbox import enqueue
 from tests.channels.conftest import TEMPLATE
+from tests.conftest import only_on
 
 WEDNESDAY_10AM = datetime(2027, 1, 6, 10, 0, tzinfo=UTC)  # London is on GMT in January
 _ids = count(1)
@@ -113,11 +113,10 @@ def test_a_dispatcher_killed_mid_send_has_its_claim_taken_over_after_the_lease(
         assert (message.status, message.attempts) == ("sent", 2)
 
 
+@only_on("postgresql")  # LISTEN/NOTIFY is PostgreSQL's; on SQLite everything runs in one process
 def test_a_turn_answered_in_another_process_wakes_an_idle_dispatcher(channel_service, standin, make_dispatcher):
     # With several web processes, the dispatchers live elsewhere: PostgreSQL's NOTIFY at commit is
     # what wakes them. This dispatcher would otherwise sleep for 30 seconds.
-    if not channel_service.db.is_postgres:
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite everything runs in one process")
     stop = threading.Event()
     idle = make_dispatcher(idle_sleep=30.0)
     threads = [

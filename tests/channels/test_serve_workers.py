@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.settings import PROJECT_ROOT, Settings
 from tests.channels.conftest import PUBLIC, SMS_FROM, TW_SID, TW_TOKEN, sms
 from tests.channels.standins import StandIn
+from tests.conftest import only_on
 from tests.live import free_port
 
 
@@ -27,11 +27,10 @@ def _web_processes(pid: int) -> list[int]:
     return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
+@only_on("postgresql")  # several web processes need PostgreSQL
 def test_two_web_processes_answer_webhooks_and_the_parent_sends_the_replies(
     settings: Settings, standin: StandIn, tmp_path: Path
 ) -> None:
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("several web processes need PostgreSQL")
     var = tmp_path / "serve"
     var.mkdir()
     if (PROJECT_ROOT / "var" / "nlu").exists():  # the trained NLU the test run already cached

@@ -17,6 +17,7 @@ from bot.storage.models import Address, Contact, Message, Ticket
 from bot.web.app import create_app
 from tests.browser import ARTIFACTS, browser_page, needs_chromium
 from tests.channels.standins import Server, StandIn
+from tests.conftest import only_on
 from tests.live import serving
 
 from .conftest import PASSWORD, World
@@ -65,9 +66,8 @@ def _log_in(page: object, url: str, world: World, key: str) -> None:
     page.get_by_role("button", name="Log in").click()  # type: ignore[attr-defined]
 
 
-def test_urgent_message_to_advocate_reply_and_chair_view(world: World, database_url: str) -> None:
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
+@only_on("sqlite")  # the browser path is the same on both databases
+def test_urgent_message_to_advocate_reply_and_chair_view(world: World) -> None:
     service = world.service
     engine = service.engine
     engine.handle(Inbound(channel="sms", address=FAMILY_PHONE, text="hello"))

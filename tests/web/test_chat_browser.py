@@ -6,6 +6,7 @@ import pytest
 
 from bot.web.app import create_app
 from tests.browser import ARTIFACTS, browser_page, needs_chromium
+from tests.conftest import only_on
 from tests.live import serving
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -19,9 +20,8 @@ def chat_url(service, settings):
         yield url
 
 
-def test_a_person_chats_with_buttons_and_the_quick_exit_leaves_and_clears(chat_url, database_url):
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
+@only_on("sqlite")  # the browser path is the same on both databases
+def test_a_person_chats_with_buttons_and_the_quick_exit_leaves_and_clears(chat_url):
     with browser_page() as page:
         page.goto(chat_url + "/chat")
         page.get_by_role("button", name="English").click()
@@ -40,12 +40,11 @@ def test_a_person_chats_with_buttons_and_the_quick_exit_leaves_and_clears(chat_u
         assert "safe for you to talk" not in page.content(), "the chat is not in the back history"
 
 
+@only_on("sqlite")
 @pytest.mark.parametrize("lang", ["ar", "fa", "ur", "ckb"])
-def test_right_to_left_languages_turn_the_page_right_to_left(chat_url, database_url, lang):
+def test_right_to_left_languages_turn_the_page_right_to_left(chat_url, lang):
     from bot.i18n import BY_CODE
 
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
     with browser_page() as page:
         page.goto(chat_url + "/chat")
         page.get_by_role("button", name=BY_CODE[lang].native_name).click()
