@@ -103,7 +103,7 @@ def test_urgent_urdu_message_on_call_advocate_canned_reply_hand_back_and_the_cha
 
         page.fill("#update-text", UPDATE)
         page.click("#preview-update")
-        page.locator("tr.update-line", has_text="Urdu").wait_for()
+        page.locator("tr.update-line", has_text="Urdu").first.wait_for()
         assert "Needs translating" in page.content()
         page.screenshot(path=str(ARTIFACTS / "chair-update-preview-phone.png"), full_page=False)
         page.click("#confirm-update")
