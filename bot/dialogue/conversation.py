@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bot.content import topics
 from bot.dialogue import codes
+from bot.dialogue.collect import COLLECT_HANDLERS, COLLECT_STATES
 from bot.dialogue.first_contact import FirstContact, language_named
 from bot.dialogue.intake import Intake
 from bot.dialogue.menu import Menu
@@ -46,9 +47,8 @@ class Conversation(FirstContact, Menu, Intake):
             return
         if c.human_holds:
             return  # an advocate is holding the conversation: the bot stays silent
-        if t.inbound.media and not t.text and c.state not in ("new", "language"):
-            self._listened_to_by_a_person()
-            return
+        if t.inbound.media and c.state not in ("new", "language") and self.media_arrived():
+            return  # files are checked, and kept as part of a contribution or looked at by a person
         if was_stopped and self.t.is_word("start"):
             t.say(_("Welcome back. You will get messages from us again."))
             self._reprompt()
@@ -125,7 +125,7 @@ class Conversation(FirstContact, Menu, Intake):
         return True
 
     def _in_form(self) -> bool:
-        return self.c.state in ("form", "summary", "change_pick")
+        return self.c.state in ("form", "summary", "change_pick") or self.c.state in COLLECT_STATES
 
     def _help(self) -> None:
         self.t.say(
@@ -193,3 +193,6 @@ REPROMPTS: dict[str, Callable[[Conversation], None]] = {
     "change_pick": Conversation._ask_which_to_change,
     "paused": lambda conv: conv.t.say(_("Shall we carry on where you left off?"), conv._yes_no()),
 }
+# Giving an account, a portrait, a name or files (bot/dialogue/collect.py).
+STATES.update(COLLECT_HANDLERS)
+REPROMPTS.update({state: Conversation.reprompt_collecting for state in COLLECT_STATES})

@@ -17,7 +17,10 @@ class Menu(Step):
     """Where a person chooses what to read or do next."""
 
     def _menu_choices(self) -> list[Choice]:
-        has_saved = self._latest_version() is not None
+        latest = self._latest_version()
+        has_saved = latest is not None
+        # Giving an account, a portrait, a name or files, for those who chose to or have begun.
+        contribute = [Choice("contribute", _("Your account, words about them, and files"))]
         return [
             Choice("review", _("What is a review?")),
             Choice("stages", _("The stages and how long it takes")),
@@ -26,6 +29,7 @@ class Menu(Step):
             Choice("privacy", _("Privacy and your information")),
             Choice("support", _("Support and helplines")),
             Choice("form", _("See or change your answers") if has_saved else _("Tell us how you want to take part")),
+            *(contribute if self.offers_contribution(latest) else []),
             Choice("person", _("Talk to a person") if self.c.case_id else _("Ask us to contact you")),
             Choice("language", _("Change language")),
         ]
@@ -131,6 +135,8 @@ class Menu(Step):
             return
         if choice == "form":
             self.start_form()
+        elif choice == "contribute":
+            self.show_contribute()
         elif choice == "person":
             self.to_a_person("requested")
         elif choice == "language":

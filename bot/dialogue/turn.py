@@ -104,6 +104,8 @@ class Step:
     _latest_version: Callable[[], Any]
     _help: Callable[[], None]
     start_form: Callable[[], None]
+    show_contribute: Callable[[], None]
+    offers_contribution: Callable[[Any], bool]
     ask_language: Callable[[], None]
 
     def __init__(self, turn: Turn) -> None:

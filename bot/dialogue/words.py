@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "language": C_("command words: language", "language, change language, languages"),
     "yes": C_("command words: yes", "yes, y, yeah, yep, ok, okay, sure"),
     "no": C_("command words: no", "no, n, nope, not really"),
+    # Finishing an account or portrait written over several messages.
+    "done": C_("command words: done", "done, finished, i have finished, that's all, that is all"),
 }
 
 
