@@ -129,7 +129,8 @@ class Collect(Step):
         return kind if kind in (*TEXT_KINDS, FILE) else FILE
 
     def _done_choice(self) -> list[Choice]:
-        return [Choice("done", _("I have finished"))]
+        # Not "I have finished": typed, those words can mean despair (and the safety net reads them so).
+        return [Choice("done", _("That's everything"))]
 
     # ------------------------------------------------------------------ where to start
     def offers_contribution(self, latest: Any) -> bool:

@@ -32,8 +32,9 @@ COMMANDS: dict[str, str] = {
     "language": C_("command words: language", "language, change language, languages"),
     "yes": C_("command words: yes", "yes, y, yeah, yep, ok, okay, sure"),
     "no": C_("command words: no", "no, n, nope, not really"),
-    # Finishing an account or portrait written over several messages.
-    "done": C_("command words: done", "done, finished, i have finished, that's all, that is all"),
+    # Finishing an account or portrait written over several messages. Not "finished": "I'm finished"
+    # can mean despair, and must reach the safety net rather than end an account.
+    "done": C_("command words: done", "done, that's everything, that is everything, that's all, that is all"),
 }
 
 

@@ -17,6 +17,7 @@ from bot.dialogue.messages import Inbound, Outbound
 from bot.i18n import BY_CODE, LANGUAGES, _, is_rtl, isolate, use_language
 from bot.service import Service
 from bot.web.turns import TurnThreads
+from bot.web.upload import upload_router
 from handoff.web import staff_app
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -33,6 +34,7 @@ def create_app(service: Service) -> FastAPI:
     app.mount("/staff", staff_app(service))
     turns = TurnThreads(service.settings.resolved_turn_threads())
     app.include_router(channels_router(service, turns))
+    app.include_router(upload_router(service, turns))  # POST /chat/upload
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -146,6 +148,7 @@ def _page_words(code: str, emergency_number: str) -> dict[str, Any]:
                 "exit_hint": _("Press Esc twice, or this button, to leave quickly."),
                 "placeholder": _("Type your message"),
                 "send": _("Send"),
+                "attach": _("Attach a file"),
                 "safety": _("If you are in danger, call {number}.").format(number=isolate(emergency_number)),
                 "shared_device": _("On a shared device? Nothing is saved after you close this page."),
             },
