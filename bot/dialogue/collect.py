@@ -298,8 +298,8 @@ class Collect(Step):
             )
         elif refused == "size":
             t.say(_("Sorry, this file is too big to keep. The limit is 16 MB. Please send a shorter or smaller one."))
-        if self.c.state in ("collect", "readback"):
-            self._take_files(kept)
+        if self.c.state in COLLECT_STATES - {"piece_consent", "piece_withdraw"}:
+            self._take_files(kept)  # while giving something, a file is part of what is given
             return True
         if t.text:
             return False
@@ -310,8 +310,9 @@ class Collect(Step):
         return True
 
     def _take_files(self, kept: list[Attachment]) -> None:
-        kind = self._kind()
-        if kind == NAME:  # a photo sent while suggesting a name goes with the files
+        # Files sent while writing an account or a portrait go with it; anywhere else, with the files.
+        kind = self._kind() if self.c.state in ("collect", "readback") else FILE
+        if kind == NAME:
             kind = FILE
         draft = self._draft(kind)
         note = self.t.text
@@ -372,8 +373,6 @@ class Collect(Step):
         t, kind = self.t, self._kind()
         choices = self._readback_choices(kind)
         choice = pick(t.text, choices) or {"yes": "save"}.get(self._yes_or_no() or "")
-        if t.is_word("done"):
-            choice = "save"
         if choice == "save":
             self._ask_consent(0, piece=None)
         elif choice == "more":

@@ -384,3 +384,36 @@ def test_not_taking_part_is_acknowledged_stops_the_form_and_asks_only_about_upda
         assert saved.answers == {"relationship": "friend", "ways": ["no_part"], "keep_informed": keep_informed}
         assert s.scalars(select(Contact)).one().state == "menu", "the form stops; no summary, no more questions"
     assert "contribute" not in offered(person)
+
+
+def test_a_photo_sent_from_the_list_of_things_to_give_joins_the_files(service, sqlite_only):
+    person = Person(service.engine, channel="telegram", address="5550003")
+    register(person, "en", [form.WAY_PORTRAIT])
+    choose(person, "now")
+    heard = sends_file(person, "image/jpeg", b"\xff\xd8" + b"p" * 64)
+    assert "Your photo is kept" in heard
+    assert "1. Photo" in choose(person, "done")
+    with service.db.session() as s:
+        assert not s.scalars(select(Ticket)).all()
+
+
+def test_a_subject_access_request_shows_every_version_and_erasure_removes_them(service, sqlite_only):
+    from bot.privacy import erase, subject_access
+
+    person = Person(service.engine)
+    register(person, "en", [form.WAY_WRITTEN])
+    choose(person, "now")
+    choose(person, "account")
+    person.says("What I want the review to know.")
+    choose(person, "done")
+    choose(person, "save")
+    choose(person, "no")  # nobody may read it: the other uses are not asked
+    with service.db.session() as s:
+        contact = s.scalars(select(Contact)).one()
+        given = subject_access(s, contact.id, staff_id=None)["given_to_the_review"]
+        assert [(g["kind"], g["text"], g["chair_may_read"]) for g in given] == [
+            ("account", "What I want the review to know.", False)
+        ]
+        erase(s, contact.id, staff_id=None, reason="asked to")
+    with service.db.session() as s:
+        assert not s.scalars(select(ContributionPiece)).all()
