@@ -48,7 +48,10 @@ class Intake(Collect):
         paused_in = self.t.data.get("paused_collect")
         if paused_in:
             self.t.set_data(paused_collect=None)
-            self.start_collecting(paused_in)
+            if paused_in == "list":
+                self.show_contribute()
+            else:
+                self.start_collecting(paused_in)
             return
         if self.c.state in COLLECT_STATES:
             self.reprompt_collecting()
@@ -170,7 +173,9 @@ class Intake(Collect):
         code = codes.new_code()
         self.c.resume_code_hash = codes.code_hash(code)
         if self.c.state in COLLECT_STATES:
-            self.t.go("paused", paused_collect=self._kind())
+            # Writing or sending resumes where it was; anywhere else, at the list of things to give.
+            writing = self.c.state in ("collect", "readback")
+            self.t.go("paused", paused_collect=self._kind() if writing else "list")
             self.t.say(
                 _(
                     "What you sent so far is kept. To carry on later, here or on another app, send: {code}. Please keep this code private."

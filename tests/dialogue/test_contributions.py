@@ -417,3 +417,13 @@ def test_a_subject_access_request_shows_every_version_and_erasure_removes_them(s
         erase(s, contact.id, staff_id=None, reason="asked to")
     with service.db.session() as s:
         assert not s.scalars(select(ContributionPiece)).all()
+
+
+def test_pausing_at_the_list_of_things_to_give_comes_back_to_the_list(service, sqlite_only):
+    person = Person(service.engine)
+    register(person, "en", [form.WAY_NAME])
+    choose(person, "now")
+    code = person.says("PAUSE").split("RESUME ")[1][:9]
+    other = Person(service.engine, channel="telegram", address="5550004")
+    other.says(f"RESUME {code}")
+    assert "name" in offered(other) and "What would you like to give the review" in other.heard
