@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LANGS := en ur pa bn gu hi ar fa ckb tr so es pt pl ro fr
 
-.PHONY: run test setup catalogs extract migrate lint format browser-deps rasa bench-nlu bench-channels clean
+.PHONY: run test setup catalogs extract migrate lint format browser-deps postgres-deps rasa bench-nlu bench-channels clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -44,13 +44,22 @@ browser-deps:
 	  || echo "could not install chromium: browser tests will be skipped"; \
 	fi
 
-test: setup browser-deps
+## Debian's PostgreSQL binaries, for the throwaway cluster the tests start when TEST_DATABASE_URL is not set.
+postgres-deps:
+	@if [ -z "$${TEST_DATABASE_URL:-}" ] && [ -z "$${PG_BINDIR:-}" ] && ! command -v initdb >/dev/null 2>&1 \
+	    && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	  || echo "could not install postgresql: set TEST_DATABASE_URL to a server, or the PostgreSQL tests will fail"; \
+	fi
+
+## The whole suite, PostgreSQL included: TEST_DATABASE_URL if set, else a throwaway cluster for the run.
+test: setup browser-deps postgres-deps
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy bot handoff
+	$(BIN)/mypy bot handoff tests scripts
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format .

@@ -78,3 +78,11 @@ def invite(
     )
     session.flush()
     return code
+
+
+def invitation_text(code: str, telegram_bot_username: str) -> str:
+    """How a family member uses a code: typed, as an SMS/WhatsApp text, or as a Telegram link."""
+    lines = [f"Invitation code: {code}", f'SMS or WhatsApp: send "JOIN {code}"']
+    bot_name = telegram_bot_username or "<your-bot>"
+    lines.append(f"Telegram: https://t.me/{bot_name}?start={code.replace('-', '')}")
+    return "\n".join(lines)

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     return result
 
 
-def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
+def _plugin_registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Sub-commands owned by other parts of the code (NLU, translations, privacy, staff, channels)."""
     from bot.channels.cli import add_channel_commands
     from bot.i18n_status import add_i18n_commands
@@ -185,7 +185,7 @@ def cmd_case_create(args: argparse.Namespace) -> int:
 
 def cmd_case_invite(args: argparse.Namespace) -> int:
     """Issue an invitation code and print how to use it on each channel."""
-    from bot.admin import invite
+    from bot.admin import invitation_text, invite
     from bot.service import build_service
 
     service = build_service(get_settings())
@@ -193,14 +193,6 @@ def cmd_case_invite(args: argparse.Namespace) -> int:
         code = invite(s, reference=args.reference, valid_for=timedelta(days=args.days), note=args.note)
     print(invitation_text(code, service.settings.telegram_bot_username))
     return 0
-
-
-def invitation_text(code: str, telegram_bot_username: str) -> str:
-    """How a family member uses a code: typed, as an SMS/WhatsApp text, or as a Telegram link."""
-    lines = [f"Invitation code: {code}", f'SMS or WhatsApp: send "JOIN {code}"']
-    bot_name = telegram_bot_username or "<your-bot>"
-    lines.append(f"Telegram: https://t.me/{bot_name}?start={code.replace('-', '')}")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if any(s.errors for s in statuses) else 0
 
 
-def add_i18n_commands(sub: argparse._SubParsersAction) -> None:
+def add_i18n_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `dhrbot i18n status`."""
     i18n = sub.add_parser("i18n", help="translations").add_subparsers(dest="i18n_command", required=True)
     status = i18n.add_parser("status", help="coverage and review state of every catalog")

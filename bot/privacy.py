@@ -20,6 +20,7 @@ from bot.storage.models import (
     ContributionVersion,
     Invitation,
     Message,
+    StaffUser,
     Ticket,
     TicketEvent,
 )
@@ -138,17 +139,19 @@ def purge_expired_cases(session: Session, today: date) -> int:
     return len(ids)
 
 
-def add_data_commands(sub: argparse._SubParsersAction) -> None:
+def add_data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `dhrbot data export|erase|purge`."""
     data = sub.add_parser("data", help="people's rights: subject access, erasure, retention").add_subparsers(
         dest="data_command", required=True
     )
     export = data.add_parser("export", help="print everything held about one person as JSON")
     export.add_argument("--contact", type=int, required=True)
+    export.add_argument("--by", required=True, help="your staff email: the export is audited in your name")
     export.set_defaults(func=_cmd_export)
     remove = data.add_parser("erase", help="erase one person's data (after checking the request is theirs)")
     remove.add_argument("--contact", type=int, required=True)
     remove.add_argument("--reason", required=True)
+    remove.add_argument("--by", required=True, help="your staff email: the erasure is audited in your name")
     remove.set_defaults(func=_cmd_erase)
     purge = data.add_parser("purge", help="erase data of cases past their retention date")
     purge.set_defaults(func=_cmd_purge)
@@ -161,15 +164,25 @@ def _service() -> Any:
     return build_service(get_settings())
 
 
+def actor_id(session: Session, email: str) -> int:
+    """The active staff account a command-line action is done in the name of (it is audited as theirs)."""
+    staff = session.scalars(
+        select(StaffUser).where(StaffUser.email == email.strip().lower(), StaffUser.active.is_(True))
+    ).first()
+    if staff is None:
+        raise SystemExit(f"{email} is not an active staff account: actions on people's data are done in a name")
+    return staff.id
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     with _service().db.session() as s:
-        print(json.dumps(subject_access(s, args.contact, staff_id=None), ensure_ascii=False, indent=2))
+        print(json.dumps(subject_access(s, args.contact, staff_id=actor_id(s, args.by)), ensure_ascii=False, indent=2))
     return 0
 
 
 def _cmd_erase(args: argparse.Namespace) -> int:
     with _service().db.session() as s:
-        erase(s, args.contact, staff_id=None, reason=args.reason)
+        erase(s, args.contact, staff_id=actor_id(s, args.by), reason=args.reason)
     print(f"contact {args.contact} erased")
     return 0
 

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     turn_threads: int = 0  # turns one web process answers at once; 0: chosen by resolved_turn_threads
     serve_dispatchers: int = 4  # outbox threads inside `dhrbot serve`; 0 leaves sending to `dhrbot worker`
     secret_key: str = ""
-    data_key: str = Field("", description="Fernet key(s), comma-separated, newest first")
+    data_key: str = Field(default="", description="Fernet key(s), comma-separated, newest first")
 
     telegram_bot_token: str = ""
     telegram_webhook_secret: str = ""
@@ -109,4 +109,4 @@ def _dev_secret(path: Path, name: str, make: object) -> str:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings."""
-    return Settings()  # type: ignore[call-arg]  # values come from the environment
+    return Settings()  # values come from the environment

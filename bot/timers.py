@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from bot.dialogue.reminders import send_due_reminders
@@ -19,7 +20,7 @@ EVERY_SECONDS = 60.0
 def tick(service: Service, today: date | None = None) -> None:
     """One pass of every timed job, each in its own transaction (one failing never stops the others)."""
     today = today or utcnow().date()
-    jobs = {
+    jobs: dict[str, Callable[[], object]] = {
         "escalation": lambda: escalation_tick(
             service.db, after=timedelta(minutes=service.settings.urgent_escalation_minutes)
         ),

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from bot.storage.crypto import cipher
 from bot.storage.models import LoginFailure, Organisation, StaffSignIn, StaffUser, utcnow
+from handoff.audit import audit
+from handoff.i18n import t
 
 ROLES = ("administrator", "chair", "advocate")
 MAX_FAILED_LOGINS = 5
@@ -121,19 +123,38 @@ def authenticate(
     user = session.scalars(select(StaffUser).where(StaffUser.email == email.strip().lower()).with_for_update()).first()
     if user is None:
         verify_password(_DUMMY_HASH, password)
+        audit(session, None, "login_failed", "staff_user", None, detail="no such account")
         return None
     if user.locked_until is not None and user.locked_until > now:
+        audit(session, user, "login_failed", "staff_user", user.id, detail="account locked")
         return None
     ok = user.active and verify_password(user.password_hash, password) and _totp_ok(user, code, now)
     if not ok:
         user.failed_logins = (user.failed_logins or 0) + 1
+        audit(session, user, "login_failed", "staff_user", user.id, detail=f"failure {user.failed_logins}")
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCK_FOR
             user.failed_logins = 0
+            audit(session, user, "lockout", "staff_user", user.id, detail=f"locked until {user.locked_until:%H:%M} UTC")
         return None
     user.failed_logins = 0
     user.locked_until = None
+    audit(session, user, "login", "staff_user", user.id)
     return user
+
+
+def unlock(session: Session, target: StaffUser, by: StaffUser) -> None:
+    """An administrator lifts a lockout after repeated failed logins."""
+    target.locked_until, target.failed_logins = None, 0
+    audit(session, by, "unlock", "staff_user", target.id)
+
+
+def set_active(session: Session, target: StaffUser, by: StaffUser, active: bool) -> None:
+    """Switch an account off (it can no longer sign in; its sessions end) or on again."""
+    if target.id == by.id:
+        raise StaffError(t("You cannot switch off your own account."))
+    target.active = active
+    audit(session, by, "status", "staff_user", target.id, detail="active" if active else "switched off")
 
 
 def _totp_ok(user: StaffUser, code: str, now: datetime) -> bool:
@@ -224,8 +245,10 @@ def sign_in_current(session: Session, user: StaffUser, key: str) -> bool:
     return found is not None and found.ended_at is None and found.started_at > utcnow() - SIGN_IN_LASTS
 
 
-def end_sign_in(session: Session, key: str) -> None:
+def end_sign_in(session: Session, key: str, user: StaffUser | None = None) -> None:
     """Log out on the server: the cookie, even a copy of it, no longer signs anyone in."""
+    if user is not None:
+        audit(session, user, "logout", "staff_user", user.id)
     session.execute(
         update(StaffSignIn)
         .where(StaffSignIn.key_hash == _key_hash(key), StaffSignIn.ended_at.is_(None))

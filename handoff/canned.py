@@ -64,15 +64,6 @@ def all_rendered(language: str | None) -> list[tuple[str, str, str]]:
         return [(c.key, c.title, _(c.text)) for c in CANNED]
 
 
-# The five stages of a review, as families are told about them.
-STAGE_NAMES: tuple[str, ...] = (
-    N_("Deciding to hold the review"),
-    N_("Carrying out the review"),
-    N_("Writing the report"),
-    N_("Agreeing and signing off the report"),
-    N_("Publishing and learning from the report"),
-)
-
 # Updates a chair can send every family member of a case, each in their own language.
 UPDATES: dict[str, Canned] = {
     c.key: c

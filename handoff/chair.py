@@ -14,20 +14,19 @@ from sqlalchemy.orm import Session
 
 from bot.dialogue import form
 from bot.storage.models import Attachment, Case, Contact, ContributionVersion, Invitation, StaffUser, Ticket, utcnow
+from handoff import consent
+from handoff.consent import Use
 from handoff.i18n import t
+from handoff.queue import OPEN_STATUSES, WAITING
 
-STAGES = (
-    t("Commissioning"),
-    t("Conducting the review"),
-    t("Overview report"),
-    t("Completion and sign-off"),
-    t("Dissemination and learning"),
-)
-# Free-text answers that are the family's own words: shown only with consent to share with the chair.
-CONSENTED_TEXT = ("questions",)
-PREFERENCE_KEYS = tuple(
-    q.key for q in form.QUESTIONS if q.key not in ("relationship", "relationship_detail", *CONSENTED_TEXT)
-)
+# How the chair's page groups a person's answers: how to reach them safely, and what they need to take part.
+CONTACT_KEYS = ("contact_channel", "safe_days", "safe_times", "leave_messages", "discreet_wording")
+NEEDS_KEYS = (
+    "meeting_language", "dialect", "interpreter", "interpreter_outside_community", "accessibility",
+    "has_advocate", "wants_advocate", "specialist_advocate",
+)  # fmt: skip
+SHOWN_APART = ("relationship", "relationship_detail", "ways", "questions", *consent.CONSENT_KEYS)
+NOT_ANSWERED = t("not answered")
 
 
 # How staff read a relationship (the family's options are written in the first person).
@@ -63,13 +62,33 @@ def question_label(key: str) -> str:
 
 
 @dataclass
+class Change:
+    """One answer that changed between two versions: from what, to what; a consent withdrawn is flagged."""
+
+    label: str
+    old: str
+    new: str
+    withdrawn: bool = False
+
+
+@dataclass
 class Version:
-    """One confirmed version of a person's choices, and which answers changed from the one before."""
+    """One confirmed version of a person's choices, and what changed from the one before."""
 
     number: int
     created_at: datetime
     channel: str
-    changed: list[str]
+    changes: list[Change]
+
+    @property
+    def changed(self) -> list[str]:
+        """The labels of the answers that changed."""
+        return [c.label for c in self.changes]
+
+    @property
+    def withdraws_consent(self) -> bool:
+        """Whether this version took back a consent given before."""
+        return any(c.withdrawn for c in self.changes)
 
 
 @dataclass
@@ -85,10 +104,17 @@ class Registrant:
     consent_quote: str
     consent_name: str
     ways: str
-    preferences: list[tuple[str, str]]
+    contact: list[tuple[str, str]]
+    needs: list[tuple[str, str]]
+    other_answers: list[tuple[str, str]]
     questions: str | None
     versions: list[Version]
     attachments: list[Attachment] = field(default_factory=list)
+
+    @property
+    def preferences(self) -> list[tuple[str, str]]:
+        """Every grouped answer, for exports that list them together."""
+        return [*self.contact, *self.needs, *self.other_answers]
 
 
 @dataclass
@@ -114,49 +140,89 @@ class QueueState:
     rows: list[QueueRow]
 
 
+def _history(versions: list[ContributionVersion], latest: dict[str, Any]) -> list[Version]:
+    """Each version as old -> new for what the chair may see; consent changes always, withdrawals flagged."""
+    history: list[Version] = []
+    previous: dict[str, Any] = {}
+    for v in versions:
+        changes = []
+        for key in form.BY_KEY:
+            old, new = previous.get(key), v.answers.get(key)
+            if old == new or not consent.permitted(consent.answer(key), Use.CHAIR_READS, latest):
+                continue
+            withdrawn = key in consent.CONSENT_KEYS and old == consent.YES and new != consent.YES
+            changes.append(
+                Change(
+                    question_label(key),
+                    answer_text(key, old) or NOT_ANSWERED,
+                    answer_text(key, new) or NOT_ANSWERED,
+                    withdrawn,
+                )
+            )
+        history.append(Version(v.version, v.created_at, v.channel, changes))
+        previous = v.answers
+    return history
+
+
 def registrants(session: Session, case: Case) -> list[Registrant]:
-    """Everyone linked to the case, with their latest choices and the history of changes."""
+    """Everyone linked to the case, with their latest choices and the history of changes, as the chair may see them.
+
+    Each answer goes through the consent rule: without a yes to sharing with the chair, the chair learns
+    only that the person registered and what they consented to (and any consent they withdrew).
+    """
     contacts = session.scalars(select(Contact).where(Contact.case_id == case.id).order_by(Contact.id)).all()
+    ids = [c.id for c in contacts]
+    all_versions = session.scalars(
+        select(ContributionVersion)
+        .where(ContributionVersion.contact_id.in_(ids), ContributionVersion.case_id == case.id)
+        .order_by(ContributionVersion.contact_id, ContributionVersion.version)
+    ).all()
+    invitations = {
+        i.used_by_contact_id: i
+        for i in session.scalars(select(Invitation).where(Invitation.used_by_contact_id.in_(ids)))
+    }
+    attachments_of: dict[int, list[Attachment]] = {}
+    for attachment in session.scalars(select(Attachment).where(Attachment.contact_id.in_(ids)).order_by(Attachment.id)):
+        attachments_of.setdefault(attachment.contact_id, []).append(attachment)
     people = []
     for n, contact in enumerate(contacts, start=1):
-        versions = session.scalars(
-            select(ContributionVersion)
-            .where(ContributionVersion.contact_id == contact.id, ContributionVersion.case_id == case.id)
-            .order_by(ContributionVersion.version)
-        ).all()
+        versions = [v for v in all_versions if v.contact_id == contact.id]
         latest: dict[str, Any] = dict(versions[-1].answers) if versions else {}
-        history: list[Version] = []
-        previous: dict[str, Any] = {}
-        for v in versions:
-            changed = [question_label(k) for k in form.BY_KEY if v.answers.get(k) != previous.get(k)]
-            history.append(Version(v.version, v.created_at, v.channel, changed))
-            previous = v.answers
-        invitation = session.scalars(select(Invitation).where(Invitation.used_by_contact_id == contact.id)).first()
-        shares = latest.get("consent_share_chair") == "yes"
-        attachments = (
-            list(session.scalars(select(Attachment).where(Attachment.contact_id == contact.id).order_by(Attachment.id)))
-            if shares
-            else []
-        )
+
+        def seen(key: str, latest: dict[str, Any] = latest) -> str:
+            """An answer as the chair may read it: empty where consent does not allow it."""
+            if not consent.permitted(consent.answer(key), Use.CHAIR_READS, latest):
+                return ""
+            return answer_text(key, latest.get(key)) or NOT_ANSWERED
+
+        def group(keys: tuple[str, ...] | list[str], seen: Any = seen) -> list[tuple[str, str]]:
+            return [(question_label(k), seen(k)) for k in keys if seen(k)]
+
+        asked = [q.key for q in form.applicable(latest)] if latest else []
+        other = [k for k in asked if k not in (*CONTACT_KEYS, *NEEDS_KEYS, *SHOWN_APART)]
+        invitation = invitations.get(contact.id)
+        shares = consent.shares_with_chair(latest)
+        attachment_item = consent.Item("attachment")
         people.append(
             Registrant(
                 contact_id=contact.id,
                 label=t("Person {n}").format(n=n),
-                relationship=answer_text("relationship", latest.get("relationship")),
-                relationship_detail=answer_text("relationship_detail", latest.get("relationship_detail")),
+                relationship=seen("relationship"),
+                relationship_detail=seen("relationship_detail") if "relationship_detail" in latest else "",
+                # Written by staff when inviting them, not by the family.
                 invitation_note=(invitation.note or "") if invitation else "",
                 shares_with_chair=shares,
-                consent_quote=answer_text("consent_quote", latest.get("consent_quote")),
-                consent_name=answer_text("consent_name", latest.get("consent_name")),
-                ways=answer_text("ways", latest.get("ways")),
-                preferences=[
-                    (question_label(k), answer_text(k, latest[k]))
-                    for k in PREFERENCE_KEYS
-                    if k in latest and k != "ways"
-                ],
-                questions=answer_text("questions", latest.get("questions")) if shares else None,
-                versions=history,
-                attachments=attachments,
+                consent_quote=seen("consent_quote"),
+                consent_name=seen("consent_name"),
+                ways=seen("ways"),
+                contact=group([k for k in CONTACT_KEYS if k in asked]),
+                needs=group([k for k in NEEDS_KEYS if k in asked]),
+                other_answers=group(other),
+                questions=seen("questions") if shares else None,
+                versions=_history(versions, latest),
+                attachments=attachments_of.get(contact.id, [])
+                if consent.permitted(attachment_item, Use.CHAIR_READS, latest)
+                else [],
             )
         )
     return people
@@ -166,9 +232,7 @@ def queue_state(session: Session, case: Case, now: datetime | None = None) -> Qu
     """How many wait, the longest wait, who holds each ticket and its priority (never the content)."""
     now = now or utcnow()
     tickets = session.scalars(
-        select(Ticket)
-        .where(Ticket.case_id == case.id, Ticket.status.in_(("waiting", "active")))
-        .order_by(Ticket.opened_on)
+        select(Ticket).where(Ticket.case_id == case.id, Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.opened_on)
     ).all()
     contact_ids = [
         c for c in session.scalars(select(Contact.id).where(Contact.case_id == case.id).order_by(Contact.id))
@@ -191,7 +255,7 @@ def queue_state(session: Session, case: Case, now: datetime | None = None) -> Qu
                 waiting_minutes=int((now - ticket.opened_on).total_seconds() // 60),
             )
         )
-    waiting = [r for r in rows if r.status == "waiting"]
+    waiting = [r for r in rows if r.status == WAITING]
     return QueueState(
         waiting=len(waiting),
         active=len(rows) - len(waiting),

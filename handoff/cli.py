@@ -8,7 +8,7 @@ import sys
 from bot.settings import get_settings
 
 
-def add_staff_commands(sub: argparse._SubParsersAction) -> None:
+def add_staff_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `dhrbot user ...`."""
     user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create a staff account (prints a one-time password and TOTP secret)")

@@ -9,8 +9,9 @@ from pathlib import Path
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
+from bot.content.stages import STAGES
 from bot.storage.models import Case, utcnow
-from handoff.chair import STAGES, registrants
+from handoff.chair import CONTACT_KEYS, NEEDS_KEYS, NOT_ANSWERED, question_label, registrants
 from handoff.i18n import t
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu"))
@@ -24,38 +25,47 @@ FALLBACK_FONTS = (
     "NotoSansGurmukhi-Regular.ttf",
 )
 
-CSV_COLUMNS = (
-    "person", "relationship", "relationship_detail", "invitation_note", "latest_version", "ways",
-    "shares_with_chair", "consent_quote", "consent_name", "questions", "attachments",
+# Government Security Classifications: what families tell a review is personal and sensitive.
+SENSITIVITY = t("OFFICIAL-SENSITIVE: personal information from bereaved families. Do not share beyond the review.")
+FIXED_COLUMNS = (
+    "person", "invited_as", "relationship", "relationship_detail", "latest_version", "ways",
+    "shares_with_chair", "consent_quote", "consent_name",
 )  # fmt: skip
+ANSWER_COLUMNS = (*CONTACT_KEYS, *NEEDS_KEYS)
+LAST_COLUMNS = ("questions", "attachments", "consent_withdrawn")
+CSV_COLUMNS = (*FIXED_COLUMNS, *ANSWER_COLUMNS, *LAST_COLUMNS)
 
 
 def case_csv(session: Session, case: Case) -> str:
-    """One row per person; their own words only where they agreed to share them with the chair."""
+    """One row per person under a sensitivity marking; their answers only where they agreed to share them.
+
+    Blank answers read "not answered"; answers the person did not share read "not shared".
+    """
     out = io.StringIO()
     writer = csv.writer(out)
+    writer.writerow([SENSITIVITY])
     writer.writerow(CSV_COLUMNS)
     for p in registrants(session, case):
-        writer.writerow(
-            [
-                p.label,
-                p.relationship,
-                p.relationship_detail,
-                p.invitation_note,
-                p.versions[-1].number if p.versions else "",
-                p.ways,
-                "yes" if p.shares_with_chair else "no",
-                p.consent_quote,
-                p.consent_name,
-                _csv_safe(p.questions or ""),
-                len(p.attachments),
-            ]
-        )
+        version = p.versions[-1].number if p.versions else ""
+        withdrawn = "; ".join(c.label for v in p.versions for c in v.changes if c.withdrawn)
+        if p.shares_with_chair:
+            grouped = {label: value for label, value in p.preferences}
+            answers = [
+                p.relationship, p.relationship_detail or NOT_ANSWERED, version, p.ways, "yes",
+                p.consent_quote, p.consent_name,
+                *(grouped.get(question_label(key), NOT_ANSWERED) for key in ANSWER_COLUMNS),
+                p.questions or NOT_ANSWERED, len(p.attachments), withdrawn,
+            ]  # fmt: skip
+        else:
+            hidden = t("not shared")
+            answers = [hidden, hidden, version, hidden, "no", hidden, hidden, *(hidden for _ in ANSWER_COLUMNS)]
+            answers += [hidden, 0, withdrawn]
+        writer.writerow([csv_safe(str(cell)) for cell in (p.label, p.invitation_note, *answers)])
     return out.getvalue()
 
 
-def _csv_safe(value: str) -> str:
-    """Stop a spreadsheet running family text as a formula."""
+def csv_safe(value: str) -> str:
+    """Stop a spreadsheet running text as a formula: any cell starting = + - @, a tab or a CR is quoted."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
@@ -88,7 +98,10 @@ def case_pdf(session: Session, case: Case) -> bytes:
     if _can_shape():
         # Arabic-script languages need joining and right-to-left order; Indic scripts need conjuncts.
         pdf.set_text_shaping(True)
+    pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
+    pdf.set_font("main", size=9)
+    pdf.multi_cell(0, 5, SENSITIVITY, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("main", size=16)
     pdf.multi_cell(
         0,
@@ -119,7 +132,31 @@ def case_pdf(session: Session, case: Case) -> bytes:
     )
     for p in registrants(session, case):
         pdf.ln(4)
+        for v in p.versions:
+            for change in v.changes:
+                if change.withdrawn:
+                    pdf.set_font("main", size=10)
+                    pdf.multi_cell(
+                        0,
+                        6,
+                        t("{person}: consent withdrawn on {when}: {what}").format(
+                            person=p.label, when=v.created_at.strftime("%Y-%m-%d"), what=change.label
+                        ),
+                        new_x="LMARGIN",
+                        new_y="NEXT",
+                    )
         pdf.set_font("main", size=13)
+        if not p.shares_with_chair:
+            pdf.multi_cell(0, 7, p.label, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("main", size=10)
+            pdf.multi_cell(
+                0,
+                6,
+                t("This person has not agreed to share their answers with the chair."),
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+            continue
         pdf.multi_cell(
             0, 7, f"{p.label}: {p.relationship} {p.relationship_detail}".strip(), new_x="LMARGIN", new_y="NEXT"
         )
@@ -130,10 +167,10 @@ def case_pdf(session: Session, case: Case) -> bytes:
             (t("Report may quote their words"), p.consent_quote),
             (t("Name may be used"), p.consent_name),
             (t("Versions"), str(len(p.versions))),
+            *p.preferences,
+            (t("Questions for the review"), p.questions or NOT_ANSWERED),
+            (t("Voice notes and documents"), str(len(p.attachments))),
         ]
-        if p.shares_with_chair:
-            lines.append((t("Questions for the review"), p.questions or ""))
-            lines.append((t("Voice notes and documents"), str(len(p.attachments))))
         for label, value in lines:
             pdf.multi_cell(0, 6, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from bot.storage.models import StaffUser, Ticket
 from handoff.access import require_role, ticket_filter
 from handoff.i18n import t
+from handoff.queue import OPEN_STATUSES, URGENT, WAITING
 
-OPEN = ("waiting", "active")
 LIMIT = 200
 
 
@@ -29,8 +29,8 @@ class Folder(ABC):
     def query(self, user: StaffUser) -> Select[Any]:
         """The folder's tickets; uses ix_tickets_queue (status, priority, opened_on)."""
         require_role(user, "advocate")
-        urgent_first = case((Ticket.priority == "urgent", 0), else_=1)
-        open_first = case((Ticket.status.in_(OPEN), 0), else_=1)
+        urgent_first = case((Ticket.priority == URGENT, 0), else_=1)
+        open_first = case((Ticket.status.in_(OPEN_STATUSES), 0), else_=1)
         return (
             select(Ticket)
             .where(ticket_filter(user), self.condition(user))
@@ -47,23 +47,23 @@ class Mine(Folder):
     """Open tickets I hold, or that are routed to me and waiting."""
 
     slug = "mine"
-    label = t("Mine")
+    label = t("Mine: held by me or waiting for me")
 
     def condition(self, user: StaffUser) -> ColumnElement[bool]:
         return and_(
-            Ticket.status.in_(OPEN),
+            Ticket.status.in_(OPEN_STATUSES),
             or_(Ticket.assignee_id == user.id, and_(Ticket.assignee_id.is_(None), Ticket.routed_to_id == user.id)),
         )
 
 
-class Unassigned(Folder):
-    """Waiting tickets nobody holds yet."""
+class NotTakenYet(Folder):
+    """Waiting tickets nobody has taken yet, whoever they are waiting for."""
 
     slug = "unassigned"
-    label = t("Unassigned")
+    label = t("Not taken yet")
 
     def condition(self, user: StaffUser) -> ColumnElement[bool]:
-        return and_(Ticket.status == "waiting", Ticket.assignee_id.is_(None))
+        return and_(Ticket.status == WAITING, Ticket.assignee_id.is_(None))
 
 
 class AllVisible(Folder):
@@ -76,4 +76,4 @@ class AllVisible(Folder):
         return Ticket.id.is_not(None)
 
 
-FOLDERS: dict[str, Folder] = {f.slug: f for f in (Mine(), Unassigned(), AllVisible())}
+FOLDERS: dict[str, Folder] = {f.slug: f for f in (Mine(), NotTakenYet(), AllVisible())}

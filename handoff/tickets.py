@@ -6,9 +6,7 @@ and an audit entry. Taking a ticket is one conditional UPDATE, so two advocates 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -21,15 +19,14 @@ from bot.storage.models import Case, Contact, Message, StaffUser, Ticket, Ticket
 from bot.storage.outbox import enqueue
 from handoff.access import may_hold
 from handoff.audit import audit
+from handoff.queue import ACTIVE, CLOSED, OPEN_STATUSES, RETURNED, URGENT, WAITING, routing_chain
+from handoff.rota import DEFAULT_TIMEZONE, hours_for, shift_ending
 
 # If nobody takes an urgent ticket within this time it goes to the next person (lead -> deputy -> queue).
 ESCALATE_URGENT_AFTER = timedelta(minutes=10)
 # An advocate's reply goes at once if the person wrote this recently (they are at their phone);
 # otherwise the dispatcher waits for the safe days and times they chose.
 RECENTLY_ACTIVE = timedelta(minutes=30)
-DEFAULT_TIMEZONE = "Europe/London"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_WORKING_HOURS: dict[str, Any] = {"timezone": DEFAULT_TIMEZONE, **{d: ["09:00", "17:00"] for d in WEEKDAYS[:5]}}
 
 
 class TicketError(ValueError):
@@ -55,8 +52,8 @@ def take(session: Session, ticket: Ticket, staff: StaffUser, now: datetime | Non
     now = now or utcnow()
     claimed = session.execute(
         update(Ticket)
-        .where(Ticket.id == ticket.id, Ticket.status == "waiting", Ticket.assignee_id.is_(None))
-        .values(status="active", assignee_id=staff.id, last_activity_on=now)
+        .where(Ticket.id == ticket.id, Ticket.status == WAITING, Ticket.assignee_id.is_(None))
+        .values(status=ACTIVE, assignee_id=staff.id, last_activity_on=now)
         .execution_options(synchronize_session=False)
     )
     session.refresh(ticket)
@@ -69,7 +66,7 @@ def take(session: Session, ticket: Ticket, staff: StaffUser, now: datetime | Non
 
 
 def _require_holder(ticket: Ticket, staff: StaffUser) -> None:
-    if ticket.status != "active" or ticket.assignee_id != staff.id:
+    if ticket.status != ACTIVE or ticket.assignee_id != staff.id:
         raise TicketError("take the conversation first: only the advocate holding it can do this")
 
 
@@ -104,9 +101,9 @@ def add_note(session: Session, ticket: Ticket, staff: StaffUser, text: str) -> T
 
 def _end(session: Session, ticket: Ticket, staff: StaffUser, status: str, kind: str, detail: str) -> None:
     """End the period of human contact (only its holder may end a held ticket); the bot answers again."""
-    if ticket.status == "active":
+    if ticket.status == ACTIVE:
         _require_holder(ticket, staff)
-    elif ticket.status != "waiting":
+    elif ticket.status != WAITING:
         raise TicketError("this ticket is not open")
     ticket.status = status
     ticket.closed_on = ticket.last_activity_on = utcnow()
@@ -117,20 +114,20 @@ def _end(session: Session, ticket: Ticket, staff: StaffUser, status: str, kind: 
 
 def hand_back(session: Session, ticket: Ticket, staff: StaffUser) -> None:
     """Return the person to the bot: the ticket ends as "returned" and nobody holds it."""
-    _end(session, ticket, staff, "returned", "handed_back", "returned to the bot")
+    _end(session, ticket, staff, RETURNED, "handed_back", "returned to the bot")
     ticket.assignee_id = None
 
 
 def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUser) -> None:
     """Give the ticket to another advocate who may see it; if it was held, they now hold it."""
-    if ticket.status not in ("waiting", "active"):
+    if ticket.status not in OPEN_STATUSES:
         raise TicketError("this ticket is not open")
-    if ticket.status == "active":
+    if ticket.status == ACTIVE:
         _require_holder(ticket, staff)
     if target.id == staff.id or not may_hold(session, target, ticket):
         raise TicketError("that advocate cannot take this conversation")
     ticket.routed_to_id = target.id
-    if ticket.status == "active":
+    if ticket.status == ACTIVE:
         ticket.assignee_id = target.id
     ticket.last_activity_on = utcnow()
     _event(session, ticket, "transferred", staff, note=f"to {target.display_name}")
@@ -145,34 +142,38 @@ def transfer(session: Session, ticket: Ticket, staff: StaffUser, target: StaffUs
     )
 
 
+def link_to_case(session: Session, ticket: Ticket, staff: StaffUser, case: Case) -> None:
+    """Link a ticket (and its person, if not yet linked) to a case the advocate works on."""
+    if ticket.case_id is not None:
+        raise TicketError("this ticket is already linked to a case")
+    works_on = staff.id in (case.lead_advocate_id, case.deputy_advocate_id) or (
+        staff.organisation_id is not None and case.organisation_id == staff.organisation_id
+    )
+    if not works_on:
+        raise TicketError("you can only link a ticket to a case you work on")
+    ticket.case_id, ticket.organisation_id = case.id, case.organisation_id
+    contact = _contact(session, ticket)
+    if contact.case_id is None:
+        contact.case_id = case.id
+    ticket.last_activity_on = utcnow()
+    _event(session, ticket, "linked", staff, note=case.reference)
+    audit(session, staff, "assign", "ticket", ticket.id, case_id=case.id, detail=f"linked to case {case.reference}")
+
+
 def close(session: Session, ticket: Ticket, staff: StaffUser) -> None:
     """End the period of human contact; the bot answers the person again."""
-    _end(session, ticket, staff, "closed", "closed", "closed")
+    _end(session, ticket, staff, CLOSED, "closed", "closed")
 
 
 # ---------------------------------------------------------------------------------------- escalation
-def routing_chain(session: Session, ticket: Ticket) -> list[int]:
-    """The people a ticket goes to in turn: named advocate, case lead, deputy (then the organisation queue)."""
-    contact = _contact(session, ticket)
-    case = session.get(Case, ticket.case_id) if ticket.case_id else None
-    chain = [contact.advocate_id]
-    if case is not None:
-        chain += [case.lead_advocate_id, case.deputy_advocate_id]
-    seen: list[int] = []
-    for staff_id in chain:
-        if staff_id is not None and staff_id not in seen:
-            seen.append(staff_id)
-    return seen
-
-
 def escalate_overdue(
     session: Session, now: datetime | None = None, after: timedelta = ESCALATE_URGENT_AFTER
 ) -> list[Ticket]:
     """For the worker's timer: urgent tickets nobody took in time go to the next person in the chain."""
     now = now or utcnow()
     query = select(Ticket).where(
-        Ticket.status == "waiting",
-        Ticket.priority == "urgent",
+        Ticket.status == WAITING,
+        Ticket.priority == URGENT,
         Ticket.assignee_id.is_(None),
         Ticket.routed_to_id.is_not(None),
     )
@@ -182,7 +183,7 @@ def escalate_overdue(
     for ticket in session.scalars(query):
         if now - ticket.opened_on < after * (ticket.escalations + 1):
             continue
-        chain = routing_chain(session, ticket)
+        chain = routing_chain(session, _contact(session, ticket), urgent=True, now=now)
         position = chain.index(ticket.routed_to_id) if ticket.routed_to_id in chain else len(chain) - 1
         ticket.routed_to_id = chain[position + 1] if position + 1 < len(chain) else None
         ticket.escalations += 1
@@ -200,52 +201,6 @@ def escalate_overdue(
     return moved
 
 
-# ---------------------------------------------------------------------------------------- working hours
-@dataclass(frozen=True)
-class WorkingHours:
-    """When a person's advocates work: per weekday a start and end time, in one time zone."""
-
-    timezone: str
-    days: dict[int, tuple[time, time]]
-
-    @classmethod
-    def parse(cls, data: dict[str, Any] | None) -> WorkingHours:
-        """From StaffUser.working_hours, e.g. {"timezone": "Europe/London", "mon": ["09:00", "17:00"], ...}."""
-        data = data or DEFAULT_WORKING_HOURS
-        days = {}
-        for i, key in enumerate(WEEKDAYS):
-            span = data.get(key)
-            if span:
-                days[i] = (time.fromisoformat(span[0]), time.fromisoformat(span[1]))
-        return cls(str(data.get("timezone") or DEFAULT_TIMEZONE), days)
-
-    def is_open(self, moment: datetime) -> bool:
-        """Whether someone is working at this moment."""
-        local = moment.astimezone(ZoneInfo(self.timezone))
-        span = self.days.get(local.weekday())
-        return span is not None and span[0] <= local.time().replace(tzinfo=None) < span[1]
-
-    def next_opening(self, moment: datetime) -> datetime | None:
-        """The next time work starts after this moment (None if nobody ever works)."""
-        tz = ZoneInfo(self.timezone)
-        local = moment.astimezone(tz)
-        for offset in range(8):
-            day = local.date() + timedelta(days=offset)
-            span = self.days.get(day.weekday())
-            if span is None:
-                continue
-            start = datetime.combine(day, span[0], tzinfo=tz)
-            if start > moment:
-                return start
-        return None
-
-
-def hours_for(session: Session, ticket: Ticket) -> WorkingHours:
-    """The working hours of whoever the ticket is routed to, else the default (Mon-Fri 9-17, London)."""
-    staff = session.get(StaffUser, ticket.routed_to_id) if ticket.routed_to_id else None
-    return WorkingHours.parse(staff.working_hours if staff else None)
-
-
 def reply_expectation(
     session: Session, ticket: Ticket, now: datetime | None = None, helplines: Helplines | None = None
 ) -> str:
@@ -258,6 +213,8 @@ def reply_expectation(
     hours = hours_for(session, ticket)
     if hours.is_open(now):
         return _("Someone from our team is working now and will reply as soon as they can.")
+    if ticket.routed_to_id is not None and shift_ending(session, ticket.routed_to_id, now) is not None:
+        return _("Someone from our team is on call now and has been asked to reply to you as soon as they can.")
     contact = _contact(session, ticket)
     opening = hours.next_opening(now)
     if opening is None:

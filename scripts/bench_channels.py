@@ -152,7 +152,7 @@ def answered(result: Result) -> list[float]:
     return [lat for lat, status in zip(result.latencies, result.statuses) if status == 200]
 
 
-def summary(result: Result) -> dict[str, float | int]:
+def summary(result: Result) -> dict[str, float | int | list[float]]:
     """Rate and latency of one load, as reported."""
     ok = answered(result)
     return {

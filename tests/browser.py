@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests import report
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 needs_chromium = pytest.mark.skipif(
@@ -29,6 +31,7 @@ def browser_page() -> Iterator[Any]:
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )  # fmt: skip
+        report.ran("Chromium", browser.version)
         try:
             yield browser.new_page()
         finally:

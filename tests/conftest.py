@@ -1,10 +1,11 @@
-"""Shared fixtures: a fresh database on SQLite and (when TEST_DATABASE_URL is set) on PostgreSQL."""
+"""Shared fixtures: a fresh database on SQLite and on PostgreSQL (TEST_DATABASE_URL, else a throwaway cluster)."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,14 +21,11 @@ from bot.nlu.base import NLU
 from bot.service import Service, build_service, load_nlu_backend
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage.models import Base
+from tests import report
+from tests.browser import CHROMIUM
+from tests.pgcluster import PostgresUnavailable, ThrowawayCluster
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = [
-    "sqlite",
-    pytest.param(
-        "postgresql", marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set (CI sets it)")
-    ),
-]
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def _pg(url: str) -> str:
@@ -35,15 +33,37 @@ def _pg(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_server() -> Iterator[tuple[str, str]]:
+    """(URL, where) of this run's PostgreSQL: TEST_DATABASE_URL, else a throwaway cluster started for the run."""
+    given = os.environ.get("TEST_DATABASE_URL", "")
+    if given:
+        yield _pg(given), "TEST_DATABASE_URL"
+        return
+    try:
+        cluster = ThrowawayCluster.start()
+    except PostgresUnavailable as exc:
+        report.did_not_run("PostgreSQL", "no server (see the errors)")
+        raise pytest.fail.Exception(f"the PostgreSQL tests need a server: {exc}", pytrace=False) from None
+    # Processes the tests start (dhrbot serve --workers 2, scripts) find the same server.
+    os.environ["TEST_DATABASE_URL"] = cluster.url
+    try:
+        yield cluster.url, "throwaway cluster"
+    finally:
+        del os.environ["TEST_DATABASE_URL"]
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: tuple[str, str]) -> Iterator[str]:
     """A fresh PostgreSQL database for this test run, migrated once, dropped at the end."""
-    if not PG_URL:
-        pytest.skip("TEST_DATABASE_URL is not set (CI sets it)")
-    admin = create_engine(_pg(PG_URL), isolation_level="AUTOCOMMIT")
+    server, where = postgres_server
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
     name = f"dhrbot_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
+        version = str(conn.execute(text("SHOW server_version")).scalar()).split()[0]
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = _pg(PG_URL).rsplit("/", 1)[0] + "/" + name
+    report.ran("PostgreSQL", f"{version} ({where})")
+    url = server.rsplit("/", 1)[0] + "/" + name
     from bot.storage.db import Database
 
     db = Database(url)
@@ -59,6 +79,7 @@ def postgres_url() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with every migration applied and no rows, on each backend in turn."""
     if request.param == "sqlite":
+        report.ran("SQLite", sqlite3.sqlite_version)
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
         return
     url = request.getfixturevalue("postgres_url")
@@ -88,3 +109,11 @@ def service(settings: Settings, nlu: NLU) -> Iterator[Service]:
     svc = build_service(settings, nlu=nlu)
     yield svc
     svc.db.dispose()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Generator[None, None, None]:
+    """End the run with one line saying what the database, browser and NLU tests ran on."""
+    yield
+    absent = {} if os.path.exists(CHROMIUM) else {"Chromium": "not installed (`make browser-deps` installs it)"}
+    terminalreporter.write_line(report.line(absent))

@@ -29,7 +29,8 @@ def test_i18n_status_reports_every_catalog_complete_and_unbroken():
 
 
 def test_i18n_status_finds_a_broken_placeholder(tmp_path):
-    from bot.i18n_status import LOCALES_DIR, check_locale
+    from bot.i18n import LOCALES_DIR
+    from bot.i18n_status import check_locale
 
     target = tmp_path / "es" / "LC_MESSAGES"
     target.mkdir(parents=True)

@@ -45,7 +45,32 @@ def test_subject_access_returns_their_words_and_is_audited(service):
     assert copy["addresses"] == [{"channel": "sms", "address": "+447700900401"}]
     assert "I want to delete my data please" in [m["text"] for m in copy["messages"]]
     with service.db.session() as s:
-        assert s.scalars(select(AuditEntry.action)).all() == ["subject_access"]
+        assert s.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "contact")).all() == [
+            "subject_access"
+        ]
+
+
+def test_a_subject_access_export_from_the_command_line_is_audited_in_a_named_staff_members_name(service, settings):
+    import os
+    import subprocess
+    import sys
+
+    from handoff.auth import create_user
+
+    _linked_person(service)
+    with service.db.session() as s:
+        staff = create_user(s, email="dpo@example.org", name="Dee Pio", role="administrator", password="x" * 12).user
+        staff_id = staff.id
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "VAR_DIR": str(settings.var_dir)}
+    command = [sys.executable, "-m", "bot.cli", "data", "export", "--contact", str(_contact_id(service))]
+    nameless = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert nameless.returncode != 0, "an export needs a name"
+    named = subprocess.run([*command, "--by", "dpo@example.org"], capture_output=True, text=True, env=env, timeout=120)
+    assert named.returncode == 0, named.stderr[-2000:]
+    assert "I want to delete my data please" in named.stdout
+    with service.db.session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "subject_access")).one()
+        assert entry.staff_id == staff_id
 
 
 def test_erasure_removes_everything_about_that_person_and_nobody_else(service):
@@ -60,7 +85,9 @@ def test_erasure_removes_everything_about_that_person_and_nobody_else(service):
             assert s.scalar(select(func.count()).select_from(model).where(model.contact_id == first)) == 0
         assert s.scalar(select(func.count(Message.id)).where(Message.contact_id == second)) > 0
         assert s.scalar(select(func.count(Invitation.id)).where(Invitation.used_by_contact_id.is_(None))) == 1
-        assert s.scalars(select(AuditEntry.detail)).all() == ["request checked by phone"]
+        assert s.scalars(select(AuditEntry.detail).where(AuditEntry.object_type == "contact")).all() == [
+            "request checked by phone"
+        ]
 
 
 def test_retention_purges_only_cases_past_their_date(service):

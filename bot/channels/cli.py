@@ -10,7 +10,7 @@ import sys
 from bot.settings import get_settings
 
 
-def add_channel_commands(sub: argparse._SubParsersAction) -> None:
+def add_channel_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the channel sub-commands."""
     telegram = sub.add_parser("telegram", help="Telegram bot set-up").add_subparsers(
         dest="telegram_command", required=True

@@ -320,7 +320,8 @@ class Dispatcher:
 
     def backoff(self, attempts: int) -> timedelta:
         """How long to wait after the given number of attempts: doubling, capped."""
-        return min(self.config.backoff * (2 ** max(attempts - 1, 0)), self.config.max_backoff)
+        delay: timedelta = min(self.config.backoff * (2 ** max(attempts - 1, 0)), self.config.max_backoff)
+        return delay
 
 
 def _finish(message: Message, status: str, error: str | None) -> None:

@@ -32,10 +32,10 @@ class _LazyTelegram:
 
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.app: Application | None = None
+        self.app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._lock = asyncio.Lock()
 
-    async def get(self) -> Application:
+    async def get(self) -> Application[Any, Any, Any, Any, Any, Any]:
         if self.app is None:
             async with self._lock:
                 if self.app is None:

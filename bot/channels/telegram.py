@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
+from typing import Any
 
 from telegram import Audio, Bot, Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update, Voice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -46,10 +47,12 @@ def build_application(
     *,
     polling: bool = False,
     tap_check: TapCheck | None = None,
-) -> Application:
+) -> Application[Any, Any, Any, Any, Any, Any]:
     """The library's Application with our handlers; webhook mode has no updater of its own."""
     base_url, file_url = api_urls(settings)
-    builder: ApplicationBuilder = Application.builder().token(settings.telegram_bot_token).base_url(base_url)
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        Application.builder().token(settings.telegram_bot_token).base_url(base_url)
+    )
     builder = builder.base_file_url(file_url)
     if not polling:
         builder = builder.updater(None)
@@ -146,7 +149,7 @@ async def _media_of(msg: Message) -> tuple[Media, ...]:
     return (Media(content_type=content_type, data=bytes(data)),)
 
 
-async def collect_inbound(app: Application, update: Update) -> list[Inbound]:
+async def collect_inbound(app: Application[Any, Any, Any, Any, Any, Any], update: Update) -> list[Inbound]:
     """Run one webhook update through the handlers and return the messages it carried."""
     collected: list[Inbound] = []
     token = _COLLECTED.set(collected)

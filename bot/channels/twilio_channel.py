@@ -105,7 +105,7 @@ async def fetch_media(settings: Settings, refs: list[tuple[str, str]]) -> tuple[
     return tuple(found)
 
 
-class _BaseUrlHttpClient(TwilioHttpClient):
+class _BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc,unused-ignore]  # twilio ships no types
     """Twilio's own HTTP client, sending every API call to another server (a stand-in or staging)."""
 
     def __init__(self, base_url: str, timeout: float) -> None:

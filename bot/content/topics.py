@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.content.helplines import Helplines
+from bot.content.stages import STAGES, WHAT_HAPPENS
 from bot.i18n import _, isolate
 
 
@@ -43,15 +44,7 @@ def stages() -> list[str]:
     """The five stages of a review, and honest timescales: one short message each, for SMS."""
     return [
         _("A review has five stages:"),
-        _("1. Starting: the local partnership decides to hold a review and lets the family know."),
-        _("2. The review: the chair contacts you, explains everything and asks if and how you want to take part."),
-        _(
-            "3. The report: the chair writes a report. You can read it and comment, and help choose the name used for your loved one."
-        ),
-        _(
-            "4. Sign-off: you see the final report before it is approved. The chair agrees the publication date with you."
-        ),
-        _("5. Learning: the report is published without real names, and services make changes."),
+        *(f"{n}. {_(name)}: {_(what)}" for n, (name, what) in enumerate(zip(STAGES, WHAT_HAPPENS, strict=True), 1)),
         _("Reviews often take a year or more. We will keep you updated, and you can ask us any time where things are."),
     ]
 

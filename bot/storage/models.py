@@ -344,3 +344,34 @@ class AuditEntry(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     detail: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class OnCallShift(Base):
+    """An advocate on call out of hours: urgent tickets go to them, and escalate to them, while it lasts.
+
+    A shift belongs to an organisation; one without an organisation covers people not yet linked to a case.
+    """
+
+    __tablename__ = "on_call_shifts"
+    __table_args__ = (Index("ix_on_call_shifts_when", "starts_at", "ends_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseUpdate(Base):
+    """A chair's update to the family of a case: what was sent, in which languages, to whom and when."""
+
+    __tablename__ = "case_updates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    template: Mapped[str | None] = mapped_column(String(40))  # a canned update's key; None when written freely
+    text: Mapped[str] = mapped_column(EncryptedText)  # as the chair wrote or chose it, in English
+    # Per recipient: contact id, language, and whether the text went out translated or in English.
+    recipients: Mapped[Any] = mapped_column(EncryptedJSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

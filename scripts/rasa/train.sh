@@ -2,7 +2,11 @@
 # Train (once per data version) an NLU-only Rasa model from intents/data + intents/config.yml.
 # Never reads intents/test/ (the held-out split). Needs no network once setup.sh has run.
 # Prints the model path as the last line of standard output.
+# --cached-only: never install or train; exit 3 (saying what to run) when Rasa is not installed or
+# no model fits the data.
 set -euo pipefail
+CACHED_ONLY=false
+[[ "${1:-}" == "--cached-only" ]] && CACHED_ONLY=true
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${RASA_VENV:-/root/.cache/dhrbot/rasa-venv}"
@@ -17,10 +21,18 @@ HASH="$(cd "$ROOT" && for f in intents/config.yml intents/domain.yml intents/dat
 NAME="nlu-$HASH"
 MODEL="$MODELS/$NAME.tar.gz"
 
+if $CACHED_ONLY && [[ ! -x "$VENV/bin/rasa" ]]; then
+    echo "Rasa is not set up on this machine: run \`make rasa\` once (it installs, trains and starts it)" >&2
+    exit 3
+fi
 if [[ -f "$MODEL" ]]; then
     echo "model for this data already trained: $MODEL" >&2
     echo "$MODEL"
     exit 0
+fi
+if $CACHED_ONLY; then
+    echo "no Rasa model fits the current intents/ data: run \`make rasa\` to train one" >&2
+    exit 3
 fi
 
 bash "$ROOT/scripts/rasa/setup.sh" >&2

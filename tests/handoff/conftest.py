@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pyotp
@@ -20,6 +21,7 @@ from bot.storage.models import (
     Case,
     Contact,
     ContributionVersion,
+    OnCallShift,
     StaffUser,
     Ticket,
 )
@@ -152,6 +154,16 @@ def world(service: Service) -> World:
         s.flush()
         w.ids["att_a"] = s.query(Attachment).filter_by(contact_id=fam_a.id).one().id
         w.ids["att_b"] = s.query(Attachment).filter_by(contact_id=fam_b.id).one().id
+        # A shift on the out-of-hours rota, years ahead so that it never changes routing here.
+        shift = OnCallShift(
+            staff_id=w.ids["adv_a2"],
+            organisation_id=w.user(s, "adv_a2").organisation_id,
+            starts_at=datetime(2035, 1, 6, 18, tzinfo=UTC),
+            ends_at=datetime(2035, 1, 7, 9, tzinfo=UTC),
+        )
+        s.add(shift)
+        s.flush()
+        w.ids["shift"] = shift.id
     return w
 
 

@@ -65,9 +65,15 @@ ROUTES: list[Route] = [
     Route("POST", "/tickets/{ticket_id}/take", TICKET),
     Route("POST", "/tickets/{ticket_id}/reply", TICKET, data=lambda w: {"text": "hello"}),
     Route("POST", "/tickets/{ticket_id}/note", TICKET, data=lambda w: {"text": "a note"}),
-    Route("POST", "/tickets/{ticket_id}/hand-back", TICKET),
-    Route("POST", "/tickets/{ticket_id}/close", TICKET),
-    Route("POST", "/tickets/{ticket_id}/transfer", TICKET, data=lambda w: {"target_id": w.ids["adv_a2"]}),
+    Route("POST", "/tickets/{ticket_id}/hand-back", TICKET, data=lambda w: {"confirmed": "yes"}),
+    Route("POST", "/tickets/{ticket_id}/close", TICKET, data=lambda w: {"confirmed": "yes"}),
+    Route(
+        "POST",
+        "/tickets/{ticket_id}/transfer",
+        TICKET,
+        data=lambda w: {"target_id": w.ids["adv_a2"], "confirmed": "yes"},
+    ),
+    Route("POST", "/tickets/{ticket_id}/link", TICKET, data=lambda w: {"case_id": w.ids["case_a"]}),
     Route("GET", "/events", {**TICKET, "anonymous": 401}, query="?ticket={ticket_id}"),  # EventSource: no redirect
     Route("GET", "/cases", CASES),
     Route("GET", "/cases/{case_id}", CASE),
@@ -91,9 +97,16 @@ ROUTES: list[Route] = [
         ADMIN,
         data=lambda w: {"email": "new@example.org", "name": "New", "role": "advocate", "organisation": "Org A"},
     ),
+    Route("POST", "/admin/rota/{shift_id}/delete", ADMIN),
     Route("POST", "/admin/users/{user_id}/unlock", ADMIN),
     Route("POST", "/admin/users/{user_id}/active", ADMIN, data=lambda w: {"active": "yes"}),
     Route("GET", "/admin/audit", ADMIN),
+    Route(
+        "POST",
+        "/admin/rota",
+        ADMIN,
+        data=lambda w: {"staff_id": w.ids["adv_a2"], "starts": "2030-01-05T18:00", "ends": "2030-01-06T09:00"},
+    ),
 ]
 NOT_ROUTES = {"/static"}  # public files (CSS, JS): no data behind them
 
@@ -105,6 +118,7 @@ def _url(route: Route, w: World) -> str:
         "attachment_id": w.ids["att_a"],
         "folder": "mine",
         "user_id": w.ids["adv_a2"],
+        "shift_id": w.ids["shift"],
     }
     return "/staff" + (route.path + route.query).format(**ids)
 
@@ -116,7 +130,7 @@ def test_every_route_is_in_the_table() -> None:
     service.settings.resolved_secret_key.return_value = "k"
     service.settings.public_base_url = "http://x"
     app = staff_app(service)
-    found = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods}
+    found = {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in r.methods or ()}
     mounts = {getattr(r, "path", "") for r in app.routes if not isinstance(r, APIRoute)}
     listed = {(r.method, r.path) for r in ROUTES}
     assert found == listed, f"routes without an access rule: {found - listed}; stale entries: {listed - found}"

@@ -120,7 +120,7 @@ def test_logout_ends_the_session_and_login_is_audited(client: TestClient, world:
     assert client.get("/staff/cases", follow_redirects=False).status_code == 303
     with world.service.db.session() as s:
         assert s.query(AuditEntry).filter_by(action="login", staff_id=world.ids["chair_a"]).count() == 1
-        assert s.get(StaffUser, world.ids["chair_a"]).failed_logins == 0
+        assert s.get_one(StaffUser, world.ids["chair_a"]).failed_logins == 0
 
 
 def test_after_logout_a_copy_of_the_cookie_signs_nobody_in(client: TestClient, world: World) -> None:

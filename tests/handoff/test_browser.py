@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.channels.dispatcher import Dispatcher, build_senders
 from bot.dialogue.messages import Inbound
+from bot.service import Service
 from bot.storage.models import Address, Contact, Message, Ticket
 from bot.web.app import create_app
 from tests.browser import ARTIFACTS, browser_page, needs_chromium
@@ -32,12 +33,12 @@ def _staff_config(app: object) -> object:
     raise AssertionError("the staff app is not mounted at /staff")
 
 
-def _delivered_by_sms(service: object, phone: str) -> list[str]:
+def _delivered_by_sms(service: Service, phone: str) -> list[str]:
     """Run the real dispatcher against a stand-in of Twilio's API; the texts that reached this phone."""
     standin = StandIn(twilio_auth=("AC" + "7" * 32, "auth-token"))
     with Server(standin.app()) as server:
         standin.url = server.url
-        settings = service.settings.model_copy(  # type: ignore[attr-defined]
+        settings = service.settings.model_copy(
             update={
                 "twilio_account_sid": "AC" + "7" * 32,
                 "twilio_auth_token": "auth-token",
@@ -45,7 +46,7 @@ def _delivered_by_sms(service: object, phone: str) -> list[str]:
                 "twilio_api_base_url": server.url,
             }
         )
-        sending = dataclasses.replace(service, settings=settings)  # type: ignore[type-var]
+        sending = dataclasses.replace(service, settings=settings)
         senders = build_senders(sending)
         try:
             Dispatcher(sending, senders).run_once()
@@ -90,7 +91,7 @@ def test_urgent_message_to_advocate_reply_and_chair_view(world: World, database_
         link.wait_for(timeout=15000)  # appeared without reloading
         assert page.locator("ul.tickets li").first.get_attribute("class").split()[1] == "urgent"
         link.click()
-        page.get_by_text(DISTRESS).wait_for()
+        page.locator("#trigger-message", has_text=DISTRESS).wait_for()  # the message that raised it, up top
         page.click("#take")
         page.fill("#reply-text", REPLY)
         page.click("#send-reply")

@@ -25,7 +25,7 @@ def test_take_silences_the_bot_and_records_who(world: World) -> None:
         ticket, me = world.ticket(s, "ticket_a"), world.user(s, "adv_a")
         assert tickets.take(s, ticket, me)
         assert ticket.status == "active" and ticket.assignee_id == me.id
-        assert s.get(Contact, ticket.contact_id).human_holds is True
+        assert s.get_one(Contact, ticket.contact_id).human_holds is True
         kinds = [(e.kind, e.staff_id) for e in s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))]
         assert ("taken", me.id) in kinds
         other = world.user(s, "adv_a2")
@@ -50,7 +50,9 @@ def test_many_advocates_claiming_at_once_gives_exactly_one_holder(world: World) 
         try:
             barrier.wait(timeout=10)
             with db.session() as s:
-                results[staff_id] = tickets.take(s, s.get(Ticket, world.ids["ticket_a"]), s.get(StaffUser, staff_id))
+                results[staff_id] = tickets.take(
+                    s, s.get_one(Ticket, world.ids["ticket_a"]), s.get_one(StaffUser, staff_id)
+                )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -63,7 +65,7 @@ def test_many_advocates_claiming_at_once_gives_exactly_one_holder(world: World) 
     winners = [i for i, won in results.items() if won]
     assert len(winners) == 1
     with db.session() as s:
-        ticket = s.get(Ticket, world.ids["ticket_a"])
+        ticket = s.get_one(Ticket, world.ids["ticket_a"])
         assert ticket.assignee_id == winners[0]
         taken = s.scalars(
             select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "taken")
@@ -97,13 +99,13 @@ def test_hand_back_and_close_give_the_conversation_back_to_the_bot(world: World)
         tickets.take(s, ticket, me)
         tickets.hand_back(s, ticket, me)
         assert ticket.status == "returned" and ticket.assignee_id is None
-        assert s.get(Contact, ticket.contact_id).human_holds is False
+        assert s.get_one(Contact, ticket.contact_id).human_holds is False
         other = world.ticket(s, "ticket_b")
         adv_b = world.user(s, "adv_b")
         tickets.take(s, other, adv_b)
         tickets.close(s, other, adv_b)
         assert other.status == "closed" and other.closed_on is not None
-        assert s.get(Contact, other.contact_id).human_holds is False
+        assert s.get_one(Contact, other.contact_id).human_holds is False
         with pytest.raises(tickets.TicketError):
             tickets.close(s, other, adv_b)
 
@@ -122,13 +124,13 @@ def test_private_notes_are_encrypted_events(world: World) -> None:
     with world.service.db.session() as s:
         event = tickets.add_note(s, world.ticket(s, "ticket_a"), world.user(s, "adv_a"), "Brother may read her phone")
         s.flush()
-        raw = s.connection().exec_driver_sql(f"SELECT note FROM ticket_events WHERE id = {event.id}").scalar()
+        raw = s.connection().exec_driver_sql(f"SELECT note FROM ticket_events WHERE id = {event.id}").scalar_one()
         assert "Brother" not in raw
 
 
 def test_urgent_tickets_nobody_takes_escalate_lead_deputy_queue(world: World) -> None:
     with world.service.db.session() as s:
-        fam = s.get(Contact, world.ids["fam_a"])
+        fam = s.get_one(Contact, world.ids["fam_a"])
         ticket = world.ticket(s, "ticket_a")
         tickets.close(s, ticket, world.user(s, "adv_a"))
         urgent = open_ticket(s, fam, reason="self_harm_risk", urgent=True)
@@ -189,7 +191,7 @@ def test_recent_writers_get_the_reply_at_once_others_at_their_safe_times(world: 
     with world.service.db.session() as s:
         ticket, me = world.ticket(s, "ticket_a"), world.user(s, "adv_a")
         tickets.take(s, ticket, me)
-        contact = s.get(Contact, ticket.contact_id)
+        contact = s.get_one(Contact, ticket.contact_id)
         contact.last_inbound_at = None
         assert tickets.reply(s, ticket, me, "later").prompted is False
         contact.last_inbound_at = ticket.opened_on

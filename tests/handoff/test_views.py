@@ -49,7 +49,7 @@ def test_advocate_sees_the_conversation_takes_it_and_replies(client: TestClient,
             "queued",
             world.ids["adv_a"],
         )
-        assert s.get(Contact, world.ids["fam_a"]).human_holds is True
+        assert s.get_one(Contact, world.ids["fam_a"]).human_holds is True
     assert "Prefers mornings" in client.get(url).text
 
 
@@ -100,24 +100,25 @@ def test_chair_sees_registrants_consented_words_and_queue_but_no_conversation(cl
     assert len(_audits(world, "read", "chair_a")) == 1
 
 
-def test_without_consent_the_chair_sees_how_they_take_part_but_not_their_words(
+def test_without_consent_the_chair_sees_that_they_registered_but_none_of_their_answers(
     client: TestClient, world: World
 ) -> None:
     logged_in(client, world, "chair_b")
     page = client.get(f"/staff/cases/{world.ids['case_b']}").text
-    assert "Friend" in page and "Write an account" in page
+    assert "Person 1" in page and "has not agreed to share their answers" in page
+    assert "Friend" not in page and "Write an account" not in page
     assert QUESTIONS_B not in page
-    assert "has not agreed to share" in page
     body = client.get(f"/staff/cases/{world.ids['case_b']}/export.csv").text
-    row = next(csv.DictReader(io.StringIO(body)))
-    assert row["shares_with_chair"] == "no" and row["questions"] == "" and row["attachments"] == "0"
+    row = next(csv.DictReader(io.StringIO(body.split("\n", 1)[1])))
+    assert row["shares_with_chair"] == "no" and row["questions"] == "not shared" and row["attachments"] == "0"
+    assert row["relationship"] == "not shared" and row["ways"] == "not shared"
     assert QUESTIONS_B not in body
 
 
 def test_exports_honour_consent_and_are_audited(client: TestClient, world: World) -> None:
     logged_in(client, world, "chair_a")
     body = client.get(f"/staff/cases/{world.ids['case_a']}/export.csv").text
-    row = next(csv.DictReader(io.StringIO(body)))
+    row = next(csv.DictReader(io.StringIO(body.split("\n", 1)[1])))
     assert row["questions"] == QUESTIONS_A and row["latest_version"] == "2" and row["consent_quote"] == "No"
     pdf = client.get(f"/staff/cases/{world.ids['case_a']}/export.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
@@ -135,7 +136,7 @@ def test_pdf_summary_handles_right_to_left_and_indic_scripts(world: World) -> No
             )
         )  # fmt: skip
         s.flush()
-        case = s.get(Case, world.ids["case_a"])
+        case = s.get_one(Case, world.ids["case_a"])
         assert registrants(s, case)[0].questions == "کیوں؟"
         assert case_pdf(s, case).startswith(b"%PDF")
 
@@ -144,17 +145,19 @@ def test_stage_tracker_and_family_update_in_each_language(client: TestClient, wo
     csrf = logged_in(client, world, "chair_a")
     url = f"/staff/cases/{world.ids['case_a']}"
     assert client.post(url + "/stage", data={"csrf": csrf, "stage": 3}, follow_redirects=False).status_code == 303
-    assert client.post(url + "/stage", data={"csrf": csrf, "stage": 9}, follow_redirects=False).status_code == 404
-    assert (
-        client.post(url + "/update", data={"csrf": csrf, "update": "stage"}, follow_redirects=False).status_code == 303
-    )
+    assert client.post(url + "/stage", data={"csrf": csrf, "stage": 9}, follow_redirects=False).status_code == 400
+    preview = client.post(url + "/update", data={"csrf": csrf, "update": "stage"})
+    assert "Check the update before it is sent" in preview.text and "Urdu" in preview.text
+    confirmed = {"csrf": csrf, "update": "stage", "confirmed": "yes"}
+    assert client.post(url + "/update", data=confirmed, follow_redirects=False).status_code == 303
+    from bot.content.stages import STAGES
     from bot.i18n import _, use_language
-    from handoff.canned import STAGE_NAMES, UPDATES
+    from handoff.canned import UPDATES
 
     with use_language("ur"):
-        expected = _(UPDATES["stage"].text).format(stage=_(STAGE_NAMES[2]))
+        expected = _(UPDATES["stage"].text).format(stage=_(STAGES[2]))
     with world.service.db.session() as s:
-        assert s.get(Case, world.ids["case_a"]).stage == 3
+        assert s.get_one(Case, world.ids["case_a"]).stage == 3
         sent = s.scalars(select(Message).where(Message.author == "system")).all()
         assert [(m.contact_id, m.body, m.prompted) for m in sent] == [(world.ids["fam_a"], expected, False)], (
             "only case A's family, at safe times"
@@ -199,10 +202,14 @@ def test_hand_back_and_close_from_the_inbox(client: TestClient, world: World) ->
     csrf = logged_in(client, world, "adv_a")
     url = f"/staff/tickets/{world.ids['ticket_a']}"
     client.post(url + "/take", data={"csrf": csrf})
-    client.post(url + "/hand-back", data={"csrf": csrf})
+    asked = client.post(url + "/hand-back", data={"csrf": csrf})
+    assert "Hand this conversation back to the assistant?" in asked.text, "asked first"
     with world.service.db.session() as s:
-        assert s.get(Ticket, world.ids["ticket_a"]).status == "returned"
-        assert s.get(Contact, world.ids["fam_a"]).human_holds is False
+        assert s.get_one(Ticket, world.ids["ticket_a"]).status == "active", "nothing happens until confirmed"
+    client.post(url + "/hand-back", data={"csrf": csrf, "confirmed": "yes"})
+    with world.service.db.session() as s:
+        assert s.get_one(Ticket, world.ids["ticket_a"]).status == "returned"
+        assert s.get_one(Contact, world.ids["fam_a"]).human_holds is False
 
 
 def test_administrator_reassigns_a_case_and_new_tickets_follow(client: TestClient, world: World) -> None:
@@ -217,7 +224,7 @@ def test_administrator_reassigns_a_case_and_new_tickets_follow(client: TestClien
     )
     assert ok.status_code == 303
     with world.service.db.session() as s:
-        case = s.get(Case, world.ids["case_b"])
+        case = s.get_one(Case, world.ids["case_b"])
         assert case is not None and case.lead_advocate_id == world.ids["adv_a2"] and case.deputy_advocate_id is None
         assert s.scalars(
             select(AuditEntry).where(AuditEntry.action == "assign", AuditEntry.object_type == "case")
@@ -230,15 +237,15 @@ def test_administrator_unlocks_and_switches_off_accounts(client: TestClient, wor
     from bot.storage.models import StaffUser, utcnow
 
     with world.service.db.session() as s:
-        s.get(StaffUser, world.ids["adv_b"]).locked_until = utcnow() + timedelta(minutes=10)  # type: ignore[union-attr]
+        s.get_one(StaffUser, world.ids["adv_b"]).locked_until = utcnow() + timedelta(minutes=10)
     csrf = logged_in(client, world, "admin")
     client.post(f"/staff/admin/users/{world.ids['adv_b']}/unlock", data={"csrf": csrf})
     client.post(f"/staff/admin/users/{world.ids['adv_a2']}/active", data={"csrf": csrf, "active": "no"})
     own = client.post(f"/staff/admin/users/{world.ids['admin']}/active", data={"csrf": csrf, "active": "no"})
     assert own.status_code == 400
     with world.service.db.session() as s:
-        assert s.get(StaffUser, world.ids["adv_b"]).locked_until is None  # type: ignore[union-attr]
-        assert s.get(StaffUser, world.ids["adv_a2"]).active is False  # type: ignore[union-attr]
+        assert s.get_one(StaffUser, world.ids["adv_b"]).locked_until is None
+        assert s.get_one(StaffUser, world.ids["adv_a2"]).active is False
 
 
 def test_no_reply_to_someone_who_sent_stop(world: World) -> None:
@@ -247,7 +254,7 @@ def test_no_reply_to_someone_who_sent_stop(world: World) -> None:
     with world.service.db.session() as s:
         ticket, me = world.ticket(s, "ticket_a"), world.user(s, "adv_a")
         tickets.take(s, ticket, me)
-        s.get(Contact, ticket.contact_id).stopped = True  # type: ignore[union-attr]
+        s.get_one(Contact, ticket.contact_id).stopped = True
         with pytest.raises(tickets.TicketError):
             tickets.reply(s, ticket, me, "hello")
 

@@ -1,4 +1,4 @@
-"""The Rasa backend: a real Rasa 3.6 server when one is running, and the embedded fallback when it is not."""
+"""The Rasa backend: a real Rasa 3.6 server (started when `make rasa` set one up), and the embedded fallback."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import logging
 import socket
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bot.nlu import ComposedNLU, load_nlu
 from bot.nlu.base import INTENTS
 from bot.nlu.cli import evaluate
 from bot.nlu.data import PROJECT_ROOT
-from bot.nlu.rasa_client import local_rasa
 
 CACHE = PROJECT_ROOT / "var" / "nlu"
 # Measured with Rasa 3.6.21 DIET (intents/config.yml) on intents/test: accuracy 0.777 (per language
@@ -21,31 +19,12 @@ CACHE = PROJECT_ROOT / "var" / "nlu"
 MIN_RASA_ACCURACY = 0.73
 
 
-def _rasa_settings() -> tuple[str, str] | None:
-    """The local Rasa server (bot.nlu.rasa_client.local_rasa), if it answers."""
-    found = local_rasa(PROJECT_ROOT / "var")
-    if found is None:
-        return None
-    url, token = found
-    try:
-        httpx.get(f"{url}/status", params={"token": token}, timeout=3).raise_for_status()
-    except httpx.HTTPError:
-        return None
-    return url, token
-
-
 @pytest.fixture(scope="module")
-def rasa_nlu() -> ComposedNLU:
-    found = _rasa_settings()
-    if found is None:
-        pytest.skip(
-            "no Rasa server answers: run scripts/rasa/serve.sh (writes var/rasa.env) or set RASA_URL/RASA_TOKEN"
-        )
-    url, token = found
+def rasa_nlu(rasa_server: tuple[str, str]) -> ComposedNLU:
+    url, token = rasa_server
     return load_nlu("rasa", cache_dir=CACHE, rasa_url=url, rasa_token=token)
 
 
-@pytest.mark.rasa
 def test_rasa_understands_a_plain_question(rasa_nlu: ComposedNLU) -> None:
     parsed = rasa_nlu.parse("what is a domestic homicide review")
     assert parsed.intent == "ask_what_is_review"
@@ -53,13 +32,11 @@ def test_rasa_understands_a_plain_question(rasa_nlu: ComposedNLU) -> None:
     assert parsed.language == "en"
 
 
-@pytest.mark.rasa
 def test_rasa_backend_keeps_the_safety_net(rasa_nlu: ComposedNLU) -> None:
     assert rasa_nlu.parse("I don't want to live anymore").triage == "urgent"
     assert rasa_nlu.parse("JOIN K7MQ-2XPB").triage != "urgent"
 
 
-@pytest.mark.rasa
 def test_rasa_on_the_held_out_split(rasa_nlu: ComposedNLU, test_dir: Path) -> None:
     result = evaluate(rasa_nlu, test_dir)
     assert result["rasa_fallbacks"] == 0, "every message should have been answered by Rasa itself"
