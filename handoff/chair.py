@@ -31,12 +31,12 @@ from handoff.i18n import t
 from handoff.queue import OPEN_STATUSES, WAITING
 
 # How the chair's page groups a person's answers: how to reach them safely, and what they need to take part.
-CONTACT_KEYS = ("contact_channel", "safe_days", "safe_times", "leave_messages", "discreet_wording")
+CONTACT_KEYS = (form.CONTACT_CHANNEL, form.SAFE_DAYS, form.SAFE_TIMES, form.LEAVE_MESSAGES, form.DISCREET_WORDING)
 NEEDS_KEYS = (
-    "meeting_language", "dialect", "interpreter", "interpreter_outside_community", "accessibility",
-    "has_advocate", "wants_advocate", "specialist_advocate",
+    form.MEETING_LANGUAGE, form.DIALECT, form.INTERPRETER, form.INTERPRETER_OUTSIDE_COMMUNITY, form.ACCESSIBILITY,
+    form.HAS_ADVOCATE, form.WANTS_ADVOCATE, form.SPECIALIST_ADVOCATE,
 )  # fmt: skip
-SHOWN_APART = ("relationship", "relationship_detail", "ways", "questions", *consent.CONSENT_KEYS)
+SHOWN_APART = (form.RELATIONSHIP, form.RELATIONSHIP_DETAIL, form.WAYS, form.QUESTIONS_FOR_REVIEW, *consent.CONSENT_KEYS)
 NOT_ANSWERED = t("not answered")
 
 
@@ -58,7 +58,7 @@ def answer_text(key: str, value: Any) -> str:
     """An answer as the staff read it: option labels (English source text), free text as written."""
     if value is None or value == form.SKIPPED:
         return t("(skipped)") if value == form.SKIPPED else ""
-    if key == "relationship" and value in RELATIONSHIPS:
+    if key == form.RELATIONSHIP and value in RELATIONSHIPS:
         return RELATIONSHIPS[value]
     question = form.BY_KEY.get(key)
     labels = {o.value: o.label for o in question.options} if question else {}
@@ -310,18 +310,18 @@ def registrants(session: Session, case: Case) -> list[Registrant]:
             Registrant(
                 contact_id=contact.id,
                 label=t("Person {n}").format(n=n),
-                relationship=seen("relationship"),
-                relationship_detail=seen("relationship_detail") if "relationship_detail" in latest else "",
+                relationship=seen(form.RELATIONSHIP),
+                relationship_detail=seen(form.RELATIONSHIP_DETAIL) if form.RELATIONSHIP_DETAIL in latest else "",
                 # Written by staff when inviting them, not by the family.
                 invitation_note=(invitation.note or "") if invitation else "",
                 shares_with_chair=shares,
-                consent_quote=seen("consent_quote"),
-                consent_name=seen("consent_name"),
-                ways=seen("ways"),
+                consent_quote=seen(form.CONSENT_QUOTE),
+                consent_name=seen(form.CONSENT_NAME),
+                ways=seen(form.WAYS),
                 contact=group([k for k in CONTACT_KEYS if k in asked]),
                 needs=group([k for k in NEEDS_KEYS if k in asked]),
                 other_answers=group(other),
-                questions=seen("questions") if shares else None,
+                questions=seen(form.QUESTIONS_FOR_REVIEW) if shares else None,
                 versions=_history(versions, latest),
                 attachments=[g.attachment for g in given if g.attachment is not None] + loose,
                 given=given,

@@ -20,6 +20,14 @@ ASK_AGAIN_ON = "ask_again_on"
 QUESTIONS_FOR_REVIEW = "questions"
 KEEP_INFORMED = "keep_informed"
 CONTACT_CHANNEL = "contact_channel"
+MEETING_LANGUAGE = "meeting_language"
+DIALECT = "dialect"
+INTERPRETER = "interpreter"
+INTERPRETER_OUTSIDE_COMMUNITY = "interpreter_outside_community"
+ACCESSIBILITY = "accessibility"
+HAS_ADVOCATE = "has_advocate"
+SPECIALIST_ADVOCATE = "specialist_advocate"
+LEAVE_MESSAGES = "leave_messages"
 SAFE_DAYS = "safe_days"
 SAFE_TIMES = "safe_times"
 DISCREET_WORDING = "discreet_wording"
@@ -155,7 +163,7 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("Your questions for the review"),
     ),
     Question(
-        "meeting_language",
+        MEETING_LANGUAGE,
         N_("Which language would you like to use when you speak with the review?"),
         "text",
         (Option("same", N_("The language of this chat")), Option("en", N_("English"))),
@@ -163,14 +171,14 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("Language for meetings"),
     ),
     Question(
-        "dialect",
+        DIALECT,
         N_("Do you speak a particular dialect? Tell us, or skip."),
         "text",
         asked_if=_takes_part,
         summary_label=N_("Dialect"),
     ),
     Question(
-        "interpreter",
+        INTERPRETER,
         N_("Would you like an interpreter?"),
         "one",
         (
@@ -184,15 +192,15 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("Interpreter"),
     ),
     Question(
-        "interpreter_outside_community",
+        INTERPRETER_OUTSIDE_COMMUNITY,
         N_("Would you prefer an interpreter from outside your community, for privacy?"),
         "one",
         (YES, NO, Option("no_preference", N_("I don't mind"))),
-        asked_if=lambda a: _takes_part(a) and _picked("interpreter", "woman", "man", "any")(a),
+        asked_if=lambda a: _takes_part(a) and _picked(INTERPRETER, "woman", "man", "any")(a),
         summary_label=N_("Interpreter from outside your community"),
     ),
     Question(
-        "accessibility",
+        ACCESSIBILITY,
         N_(
             "Is there anything that would make taking part easier? For example large print, easy read, step-free access, or breaks."
         ),
@@ -202,7 +210,7 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("What would make it easier"),
     ),
     Question(
-        "has_advocate",
+        HAS_ADVOCATE,
         N_("Do you already have an advocate helping you?"),
         "one",
         (YES, NO, NOT_SURE),
@@ -214,15 +222,15 @@ QUESTIONS: tuple[Question, ...] = (
         N_("You have the right to a free, independent advocate. Would you like one?"),
         "one",
         (YES, NO, NOT_SURE),
-        asked_if=lambda a: _not_declined(a) and _not_picked("has_advocate", ANSWER_YES)(a),
+        asked_if=lambda a: _not_declined(a) and _not_picked(HAS_ADVOCATE, ANSWER_YES)(a),
         summary_label=N_("Would like an advocate"),
     ),
     Question(
-        "specialist_advocate",
+        SPECIALIST_ADVOCATE,
         N_("Would you like an advocate from a specialist service for your community?"),
         "one",
         (YES, NO, NOT_SURE),
-        asked_if=lambda a: _not_declined(a) and _not_picked("has_advocate", ANSWER_YES)(a),
+        asked_if=lambda a: _not_declined(a) and _not_picked(HAS_ADVOCATE, ANSWER_YES)(a),
         summary_label=N_("Advocate from a specialist service"),
     ),
     Question(
@@ -272,7 +280,7 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("Safe times"),
     ),
     Question(
-        "leave_messages",
+        LEAVE_MESSAGES,
         N_("May we leave you a message if you don't answer?"),
         "one",
         YES_NO,
