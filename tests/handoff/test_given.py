@@ -132,3 +132,27 @@ def test_a_file_still_being_given_is_not_shown_even_to_a_chair_the_form_lets_rea
     logged_in(client, world, "chair_a")
     assert client.get(f"/staff/cases/{world.ids['case_a']}/attachments/{drafted.id}").status_code == 404
     assert client.get(f"/staff/cases/{world.ids['case_a']}/attachments/{world.ids['att_a']}").status_code == 200
+
+
+def test_someone_who_does_not_take_part_and_wants_no_updates_gets_no_chairs_update(
+    client: TestClient, world: World
+) -> None:
+    from bot.storage.models import CaseUpdate, Message
+
+    with world.service.db.session() as s:
+        code = invite(s, reference="A-2026-1")
+    person = Person(world.service.engine, address="+447700900780")
+    person.says(f"JOIN {code}")
+    for value in ("en", "yes", "no", "form", "friend"):
+        choose(person, value)
+    ways = [o.value for o in form.BY_KEY[form.WAYS].options]
+    person.says(str(ways.index(form.WAY_NO_PART) + 1))
+    choose(person, "no")  # no updates, thank you
+    csrf = logged_in(client, world, "chair_a")
+    update = "The panel meets in March."
+    client.post(f"/staff/cases/{world.ids['case_a']}/update", data={"csrf": csrf, "text": update, "confirmed": "yes"})
+    with world.service.db.session() as s:
+        to = {m.contact_id for m in s.scalars(select(Message).where(Message.author == "system"))}
+        declined = s.scalars(select(Contact).where(Contact.case_id == world.ids["case_a"]).order_by(Contact.id.desc()))
+        assert to == {world.ids["fam_a"]} and declined.first().id not in to
+        assert [r["person"] for r in s.scalars(select(CaseUpdate)).one().recipients] == ["Person 1"]
