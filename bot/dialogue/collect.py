@@ -151,14 +151,15 @@ class Collect(Step):
             _(
                 "You said you would like to give the review something in your own words or your own files. You can do it here, at your own pace. Would you like to start now?"
             ),
-            [Choice("now", _("Yes, start now")), Choice("later", _("Later"))],
+            self._offer_choices(),
         )
         return True
 
+    def _offer_choices(self) -> list[Choice]:
+        return [Choice("now", _("Yes, start now")), Choice("later", _("Later"))]
+
     def contribute_offer_state(self) -> None:
-        choice = pick(self.t.text, [Choice("now", ""), Choice("later", "")]) or {"yes": "now", "no": "later"}.get(
-            self._yes_or_no() or ""
-        )
+        choice = pick(self.t.text, self._offer_choices()) or {"yes": "now", "no": "later"}.get(self._yes_or_no() or "")
         if choice == "now":
             self.show_contribute()
         elif choice == "later":
@@ -166,9 +167,7 @@ class Collect(Step):
             self.show_menu()
         else:
             self._sorry()
-            self.t.say(
-                _("Would you like to start now?"), [Choice("now", _("Yes, start now")), Choice("later", _("Later"))]
-            )
+            self.t.say(_("Would you like to start now?"), self._offer_choices())
 
     def _hub_choices(self) -> list[Choice]:
         saved = current_pieces(self.t.session, self.c.id)
@@ -246,10 +245,10 @@ class Collect(Step):
             draft["parts"] = [*draft["parts"], self.t.text]
             self._keep_draft(kind, draft)
             self.t.say(_("What you just wrote is kept with the rest. You can read it all before it is saved."))
-        self.t.say(
-            _("When you are ready, carry on, or send DONE when you have finished."),
-            [] if kind == NAME else self._done_choice(),
-        )
+        if kind == NAME:
+            self.t.say(_(INTRO[NAME]))
+            return
+        self.t.say(_("When you are ready, carry on, or send DONE when you have finished."), self._done_choice())
 
     def collect_state(self) -> None:
         t, kind = self.t, self._kind()
