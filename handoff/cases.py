@@ -81,7 +81,12 @@ def _recipients(session: Session, case: Case) -> list[tuple[str, Contact]]:
     chair knows them by."""
     contacts = session.scalars(select(Contact).where(Contact.case_id == case.id).order_by(Contact.id)).all()
     latest = session.scalars(latest_versions().where(ContributionVersion.contact_id.in_([c.id for c in contacts])))
-    declined = {v.contact_id for v in latest if v.answers.get(form.KEEP_INFORMED) == form.ANSWER_NO}
+    # Not taking part, and not a yes to being kept informed (a skipped question is not a yes).
+    declined = {
+        v.contact_id
+        for v in latest
+        if form.WAY_NO_PART in (v.answers.get(form.WAYS) or []) and v.answers.get(form.KEEP_INFORMED) != form.ANSWER_YES
+    }
     return [
         (t("Person {n}").format(n=n), c)
         for n, c in enumerate(contacts, start=1)
