@@ -16,6 +16,7 @@ from bot.storage.models import (
     AuditEntry,
     Case,
     Contact,
+    ContributionPiece,
     ContributionVersion,
     Invitation,
     Message,
@@ -71,11 +72,31 @@ def subject_access(session: Session, contact_id: int, *, staff_id: int | None) -
                 .order_by(ContributionVersion.version)
             )
         ],
+        "given_to_the_review": [
+            {
+                "piece": p.piece,
+                "kind": p.kind,
+                "version": p.version,
+                "at": p.created_at.isoformat(),
+                "text": p.text,
+                "attachment": p.attachment_id,
+                "chair_may_read": p.consent_chair,
+                "report_may_quote": p.consent_quote,
+                "panel_may_see": p.consent_panel,
+                "withdrawn": p.withdrawn,
+            }
+            for p in session.scalars(
+                select(ContributionPiece)
+                .where(ContributionPiece.contact_id == contact_id)
+                .order_by(ContributionPiece.piece, ContributionPiece.version)
+            )
+        ],
         "attachments": [
             {"id": a.id, "content_type": a.content_type, "at": a.created_at.isoformat()}
             for a in session.scalars(select(Attachment).where(Attachment.contact_id == contact_id))
         ],
         "unsent_form_answers": contact.draft,
+        "unsent_contributions": contact.contribution_draft,
     }
 
 
@@ -88,6 +109,7 @@ def erase(session: Session, contact_id: int, *, staff_id: int | None, reason: st
     ticket_ids = select(Ticket.id).where(Ticket.contact_id == contact_id)
     session.execute(delete(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids)))
     session.execute(delete(Ticket).where(Ticket.contact_id == contact_id))
+    session.execute(delete(ContributionPiece).where(ContributionPiece.contact_id == contact_id))
     session.execute(delete(Attachment).where(Attachment.contact_id == contact_id))
     session.execute(delete(Message).where(Message.contact_id == contact_id))
     session.execute(delete(ContributionVersion).where(ContributionVersion.contact_id == contact_id))

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from bot.admin import AdminError
 from bot.content.stages import STAGES
+from bot.dialogue import form
+from bot.dialogue.contributions import latest_versions
 from bot.i18n import BY_CODE, DEFAULT_LANGUAGE, _, use_language
-from bot.storage.models import Case, CaseUpdate, Contact, StaffUser
+from bot.storage.models import Case, CaseUpdate, Contact, ContributionVersion, StaffUser
 from bot.storage.outbox import enqueue
 from handoff import canned
 from handoff.audit import audit
@@ -75,9 +77,21 @@ class UpdateLine:
 
 
 def _recipients(session: Session, case: Case) -> list[tuple[str, Contact]]:
-    """Everyone on the case who has not sent STOP, with the label the chair knows them by."""
+    """Everyone on the case who has not sent STOP, nor asked not to be kept informed, with the label the
+    chair knows them by."""
     contacts = session.scalars(select(Contact).where(Contact.case_id == case.id).order_by(Contact.id)).all()
-    return [(t("Person {n}").format(n=n), c) for n, c in enumerate(contacts, start=1) if not c.stopped]
+    latest = session.scalars(latest_versions().where(ContributionVersion.contact_id.in_([c.id for c in contacts])))
+    # Not taking part, and not a yes to being kept informed (a skipped question is not a yes).
+    declined = {
+        v.contact_id
+        for v in latest
+        if form.WAY_NO_PART in (v.answers.get(form.WAYS) or []) and v.answers.get(form.KEEP_INFORMED) != form.ANSWER_YES
+    }
+    return [
+        (t("Person {n}").format(n=n), c)
+        for n, c in enumerate(contacts, start=1)
+        if not c.stopped and c.id not in declined
+    ]
 
 
 def _rendered(case: Case, contact: Contact, template: str, text: str) -> tuple[str, bool]:

@@ -13,7 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.dialogue import form
-from bot.storage.models import Attachment, Case, Contact, ContributionVersion, Invitation, StaffUser, Ticket, utcnow
+from bot.dialogue.contributions import ACCOUNT, FILE, NAME, PORTRAIT, latest_pieces
+from bot.storage.models import (
+    Attachment,
+    Case,
+    Contact,
+    ContributionPiece,
+    ContributionVersion,
+    Invitation,
+    StaffUser,
+    Ticket,
+    utcnow,
+)
 from handoff import consent
 from handoff.consent import Use
 from handoff.i18n import t
@@ -21,18 +32,14 @@ from handoff.queue import OPEN_STATUSES, WAITING
 
 # How the chair's page groups a person's answers: how to reach them safely, and what they need to take part.
 CONTACT_KEYS = (
-    "contact_channel",
-    *form.CONTACT_DETAILS,
-    "safe_days",
-    "safe_times",
-    "leave_messages",
-    "discreet_wording",
-)
-NEEDS_KEYS = (
-    "meeting_language", "dialect", "interpreter", "interpreter_outside_community", "accessibility",
-    "has_advocate", "wants_advocate", "specialist_advocate",
+    form.CONTACT_CHANNEL, *form.CONTACT_DETAILS, form.SAFE_DAYS, form.SAFE_TIMES, form.LEAVE_MESSAGES,
+    form.DISCREET_WORDING,
 )  # fmt: skip
-SHOWN_APART = ("relationship", "relationship_detail", "ways", "questions", *consent.CONSENT_KEYS)
+NEEDS_KEYS = (
+    form.MEETING_LANGUAGE, form.DIALECT, form.INTERPRETER, form.INTERPRETER_OUTSIDE_COMMUNITY, form.ACCESSIBILITY,
+    form.HAS_ADVOCATE, form.WANTS_ADVOCATE, form.SPECIALIST_ADVOCATE,
+)  # fmt: skip
+SHOWN_APART = (form.RELATIONSHIP, form.RELATIONSHIP_DETAIL, form.WAYS, form.QUESTIONS_FOR_REVIEW, *consent.CONSENT_KEYS)
 NOT_ANSWERED = t("not answered")
 
 
@@ -54,7 +61,7 @@ def answer_text(key: str, value: Any) -> str:
     """An answer as the staff read it: option labels (English source text), free text as written."""
     if value is None or value == form.SKIPPED:
         return t("(skipped)") if value == form.SKIPPED else ""
-    if key == "relationship" and value in RELATIONSHIPS:
+    if key == form.RELATIONSHIP and value in RELATIONSHIPS:
         return RELATIONSHIPS[value]
     question = form.BY_KEY.get(key)
     labels = {o.value: o.label for o in question.options} if question else {}
@@ -98,6 +105,78 @@ class Version:
         return any(c.withdrawn for c in self.changes)
 
 
+# What the family gave the review in the chat, as staff name it.
+GIVEN_LABELS = {
+    ACCOUNT: t("Written account"),
+    PORTRAIT: t("Who they were, in the family's words"),
+    NAME: t("Name suggested for the report"),
+    FILE: t("Voice note, photo or document"),
+}
+
+
+@dataclass
+class Given:
+    """Something a person gave the review (an account, a portrait, a name, a file) that the chair may read."""
+
+    piece: str
+    kind: str
+    label: str
+    text: str
+    attachment: Attachment | None
+    version: int
+    created_at: datetime
+    may_quote: bool
+    may_share_with_panel: bool
+
+
+def piece_item(piece: ContributionPiece) -> consent.Item:
+    """A given piece as the consent rule sees it: it carries its own yes or no for each use."""
+    return consent.Item(
+        "attachment" if piece.kind == FILE else "contribution",
+        piece.piece,
+        {
+            Use.CHAIR_READS: piece.consent_chair and not piece.withdrawn,
+            Use.QUOTED_IN_REPORT: piece.consent_quote and not piece.withdrawn,
+            Use.SHARED_WITH_PANEL: piece.consent_panel and not piece.withdrawn,
+        },
+    )
+
+
+def _given(pieces: list[ContributionPiece], attachments: dict[int, Attachment], latest: dict[str, Any]) -> list[Given]:
+    """The latest version of each piece the chair may read, with what else each may be used for."""
+    given = []
+    for piece in pieces:
+        item = piece_item(piece)
+        if not consent.permitted(item, Use.CHAIR_READS, latest):
+            continue
+        given.append(
+            Given(
+                piece=piece.piece,
+                kind=piece.kind,
+                label=GIVEN_LABELS.get(piece.kind, piece.kind),
+                text=piece.text or "",
+                attachment=attachments.get(piece.attachment_id) if piece.attachment_id else None,
+                version=piece.version,
+                created_at=piece.created_at,
+                may_quote=consent.permitted(item, Use.QUOTED_IN_REPORT, latest),
+                may_share_with_panel=consent.permitted(item, Use.SHARED_WITH_PANEL, latest),
+            )
+        )
+    return given
+
+
+def _files_being_given(contact: Contact) -> set[int]:
+    """Files a person has sent as part of something not yet confirmed: not given, so never shown."""
+    drafts = contact.contribution_draft or {}
+    return {
+        int(f["id"])
+        for draft in drafts.values()
+        if isinstance(draft, dict)
+        for f in draft.get("files", [])
+        if isinstance(f, dict) and "id" in f
+    }
+
+
 @dataclass
 class Registrant:
     """A family member or significant other on the case, as the chair may see them."""
@@ -116,7 +195,15 @@ class Registrant:
     other_answers: list[tuple[str, str]]
     questions: str | None
     versions: list[Version]
+    # Every file the chair may open: files given with their own consent, and others by the form's consent.
     attachments: list[Attachment] = field(default_factory=list)
+    given: list[Given] = field(default_factory=list)
+
+    @property
+    def other_attachments(self) -> list[Attachment]:
+        """Files the chair may open that were not given as part of a contribution."""
+        given = {g.attachment.id for g in self.given if g.attachment is not None}
+        return [a for a in self.attachments if a.id not in given]
 
     @property
     def preferences(self) -> list[tuple[str, str]]:
@@ -191,6 +278,10 @@ def registrants(session: Session, case: Case) -> list[Registrant]:
     attachments_of: dict[int, list[Attachment]] = {}
     for attachment in session.scalars(select(Attachment).where(Attachment.contact_id.in_(ids)).order_by(Attachment.id)):
         attachments_of.setdefault(attachment.contact_id, []).append(attachment)
+    attachments_by_id = {a.id: a for found in attachments_of.values() for a in found}
+    pieces_of: dict[int, list[ContributionPiece]] = {}
+    for piece in latest_pieces(session, ids):
+        pieces_of.setdefault(piece.contact_id, []).append(piece)
     people = []
     for n, contact in enumerate(contacts, start=1):
         versions = [v for v in all_versions if v.contact_id == contact.id]
@@ -210,26 +301,33 @@ def registrants(session: Session, case: Case) -> list[Registrant]:
         invitation = invitations.get(contact.id)
         shares = consent.shares_with_chair(latest)
         attachment_item = consent.Item("attachment")
+        pieces = pieces_of.get(contact.id, [])
+        given = _given(pieces, attachments_by_id, latest)
+        # A file that is part of a piece follows that piece's own consents, withdrawn or not; a file
+        # still being given is not shown at all; any other file follows the form's consent.
+        in_pieces = {p.attachment_id for p in pieces if p.attachment_id} | _files_being_given(contact)
+        loose = [a for a in attachments_of.get(contact.id, []) if a.id not in in_pieces]
+        if not consent.permitted(attachment_item, Use.CHAIR_READS, latest):
+            loose = []
         people.append(
             Registrant(
                 contact_id=contact.id,
                 label=t("Person {n}").format(n=n),
-                relationship=seen("relationship"),
-                relationship_detail=seen("relationship_detail") if "relationship_detail" in latest else "",
+                relationship=seen(form.RELATIONSHIP),
+                relationship_detail=seen(form.RELATIONSHIP_DETAIL) if form.RELATIONSHIP_DETAIL in latest else "",
                 # Written by staff when inviting them, not by the family.
                 invitation_note=(invitation.note or "") if invitation else "",
                 shares_with_chair=shares,
-                consent_quote=seen("consent_quote"),
-                consent_name=seen("consent_name"),
-                ways=seen("ways"),
+                consent_quote=seen(form.CONSENT_QUOTE),
+                consent_name=seen(form.CONSENT_NAME),
+                ways=seen(form.WAYS),
                 contact=group([k for k in CONTACT_KEYS if k in asked]),
                 needs=group([k for k in NEEDS_KEYS if k in asked]),
                 other_answers=group(other),
-                questions=seen("questions") if shares else None,
+                questions=seen(form.QUESTIONS_FOR_REVIEW) if shares else None,
                 versions=_history(versions, latest),
-                attachments=attachments_of.get(contact.id, [])
-                if consent.permitted(attachment_item, Use.CHAIR_READS, latest)
-                else [],
+                attachments=[g.attachment for g in given if g.attachment is not None] + loose,
+                given=given,
             )
         )
     return people

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-YES = "yes"
+from bot.dialogue import form
+
+YES = form.ANSWER_YES
 
 # The form's consent questions: these record what the person allows, and are shown so staff can respect them.
-SHARE_WITH_CHAIR = "consent_share_chair"
-QUOTE_IN_REPORT = "consent_quote"
-USE_NAME = "consent_name"
+SHARE_WITH_CHAIR = form.CONSENT_SHARE_CHAIR
+QUOTE_IN_REPORT = form.CONSENT_QUOTE
+USE_NAME = form.CONSENT_NAME
 SHARE_WITH_PANEL = "consent_share_panel"
 CONSENT_KEYS = (SHARE_WITH_CHAIR, QUOTE_IN_REPORT, USE_NAME, SHARE_WITH_PANEL)
 

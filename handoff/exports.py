@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.content.stages import STAGES
 from bot.storage.models import Case, utcnow
-from handoff.chair import CONTACT_KEYS, NEEDS_KEYS, NOT_ANSWERED, question_label, registrants
+from handoff.chair import CONTACT_KEYS, NEEDS_KEYS, NOT_ANSWERED, Given, question_label, registrants
 from handoff.i18n import t
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/truetype/dejavu"))
@@ -32,7 +32,7 @@ FIXED_COLUMNS = (
     "shares_with_chair", "consent_quote", "consent_name",
 )  # fmt: skip
 ANSWER_COLUMNS = (*CONTACT_KEYS, *NEEDS_KEYS)
-LAST_COLUMNS = ("questions", "attachments", "consent_withdrawn")
+LAST_COLUMNS = ("questions", "attachments", "given", "consent_withdrawn")
 CSV_COLUMNS = (*FIXED_COLUMNS, *ANSWER_COLUMNS, *LAST_COLUMNS)
 
 
@@ -54,14 +54,34 @@ def case_csv(session: Session, case: Case) -> str:
                 p.relationship, p.relationship_detail or NOT_ANSWERED, version, p.ways, "yes",
                 p.consent_quote, p.consent_name,
                 *(grouped.get(question_label(key), NOT_ANSWERED) for key in ANSWER_COLUMNS),
-                p.questions or NOT_ANSWERED, len(p.attachments), withdrawn,
+                p.questions or NOT_ANSWERED, len(p.attachments), _given_text(p.given), withdrawn,
             ]  # fmt: skip
         else:
             hidden = t("not shared")
             answers = [hidden, hidden, version, hidden, "no", hidden, hidden, *(hidden for _ in ANSWER_COLUMNS)]
-            answers += [hidden, 0, withdrawn]
+            # What they gave with its own consent to the chair reading it is still theirs to share.
+            answers += [hidden, len(p.attachments), _given_text(p.given), withdrawn]
         writer.writerow([csv_safe(str(cell)) for cell in (p.label, p.invitation_note, *answers)])
     return out.getvalue()
+
+
+def _given_lines(given: list[Given]) -> list[str]:
+    """Each piece the chair may read, with what it may be used for, then its words."""
+    lines = []
+    for g in given:
+        uses = "; ".join(
+            [
+                t("version {n}").format(n=g.version),
+                t("may be quoted in the report") if g.may_quote else t("not to be quoted"),
+                t("may be shared with the panel") if g.may_share_with_panel else t("not for the panel"),
+            ]
+        )
+        lines.append(f"{g.label} ({uses})" + (f": {g.text}" if g.text else ""))
+    return lines
+
+
+def _given_text(given: list[Given]) -> str:
+    return "\n\n".join(_given_lines(given))
 
 
 def csv_safe(value: str) -> str:
@@ -156,6 +176,7 @@ def case_pdf(session: Session, case: Case) -> bytes:
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
+            _pdf_given(pdf, p.given)
             continue
         pdf.multi_cell(
             0, 7, f"{p.label}: {p.relationship} {p.relationship_detail}".strip(), new_x="LMARGIN", new_y="NEXT"
@@ -173,4 +194,16 @@ def case_pdf(session: Session, case: Case) -> bytes:
         ]
         for label, value in lines:
             pdf.multi_cell(0, 6, f"{label}: {value}", new_x="LMARGIN", new_y="NEXT")
+        _pdf_given(pdf, p.given)
     return bytes(pdf.output())
+
+
+def _pdf_given(pdf: FPDF, given: list[Given]) -> None:
+    """What the person gave the review that the chair may read, each with its uses."""
+    if not given:
+        return
+    pdf.set_font("main", size=11)
+    pdf.multi_cell(0, 7, t("Given to the review"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("main", size=10)
+    for line in _given_lines(given):
+        pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")

@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, aliased
 from bot.channels.base import Delivery, RecipientBlocked, Sender, SendError, reply_from_row
 from bot.channels.policy import next_safe_moment
 from bot.channels.registry import channel
+from bot.dialogue.contributions import latest_version
 from bot.dialogue.messages import Outbound
 from bot.i18n import use_language
 from bot.service import Service
-from bot.storage.models import Address, Contact, ContributionVersion, Message, utcnow
+from bot.storage.models import Address, Contact, Message, utcnow
 from bot.storage.outbox import ANNOUNCE_EVERY, latest_address
 
 log = logging.getLogger(__name__)
@@ -338,11 +339,7 @@ def _answers_latest_message(s: Session, message: Message) -> bool:
 
 def _answers(s: Session, contact: Contact) -> dict[str, object] | None:
     """The person's safe days and times: from their latest saved contribution, else the form so far."""
-    latest = s.scalars(
-        select(ContributionVersion)
-        .where(ContributionVersion.contact_id == contact.id)
-        .order_by(ContributionVersion.version.desc())
-    ).first()
+    latest = latest_version(s, contact.id)
     if latest is not None:
         return dict(latest.answers)
     return dict(contact.draft) if contact.draft else None

@@ -7,6 +7,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.dialogue import form
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The form's answers, as hours of the person's local day (start inclusive, end exclusive).
 TIMES = {"morning": (9, 12), "afternoon": (12, 17), "evening": (17, 21)}
@@ -18,15 +20,15 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 def safe_hours(answers: dict[str, Any] | None) -> tuple[frozenset[int], list[tuple[int, int]]]:
     """The weekdays (0 = Monday) and hour ranges a person said are safe; daytime every day if unsaid."""
     answers = answers or {}
-    days_answer = _as_list(answers.get("safe_days"))
-    times_answer = _as_list(answers.get("safe_times"))
-    if not days_answer or "any" in days_answer:
+    days_answer = _as_list(answers.get(form.SAFE_DAYS))
+    times_answer = _as_list(answers.get(form.SAFE_TIMES))
+    if not days_answer or form.ANY in days_answer:
         days = frozenset(range(7))
     else:
         days = frozenset(DAYS.index(d) for d in days_answer if d in DAYS) or frozenset(range(7))
     if not times_answer:
         ranges = NO_PREFERENCE
-    elif "any" in times_answer:
+    elif form.ANY in times_answer:
         ranges = ANY_TIME
     else:
         ranges = sorted(TIMES[t] for t in times_answer if t in TIMES) or NO_PREFERENCE

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bot.content import topics
 from bot.dialogue import codes
+from bot.dialogue.collect import COLLECT_HANDLERS, COLLECT_STATES
 from bot.dialogue.first_contact import FirstContact, language_named
 from bot.dialogue.intake import Intake
 from bot.dialogue.menu import Menu
@@ -65,9 +66,8 @@ class Conversation(FirstContact, Menu, Intake, Reach):
         if c.human_holds:
             self._resumed_while_held()  # their own code on a new device still shows the advocate's words
             return  # an advocate is holding the conversation: the bot stays silent
-        if t.inbound.media and not t.text and c.state not in ("new", "language"):
-            self._listened_to_by_a_person()
-            return
+        if t.inbound.media and c.state not in ("new", "language") and self.media_arrived():
+            return  # files are checked, and kept as part of a contribution or looked at by a person
         if was_stopped and self.t.is_word("start"):
             t.say(_("Welcome back. You will get messages from us again."))
             self._reprompt()
@@ -215,7 +215,7 @@ class Conversation(FirstContact, Menu, Intake, Reach):
         return True
 
     def _in_form(self) -> bool:
-        return self.c.state in ("form", "summary", "change_pick")
+        return self.c.state in ("form", "summary", "change_pick") or self.c.state in COLLECT_STATES
 
     def _in_first_contact(self) -> bool:
         return self.c.state in ("safe_now", "others_read", "code")
@@ -293,3 +293,6 @@ REPROMPTS: dict[str, Callable[[Conversation], None]] = {
     "reach_when": Conversation._ask_reach_when,
     "paused": lambda conv: conv.t.say(_("Shall we carry on where you left off?"), conv._yes_no()),
 }
+# Giving an account, a portrait, a name or files (bot/dialogue/collect.py).
+STATES.update(COLLECT_HANDLERS)
+REPROMPTS.update({state: Conversation.reprompt_collecting for state in COLLECT_STATES})

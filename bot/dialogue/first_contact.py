@@ -210,7 +210,7 @@ class FirstContact(Step):
         t.go("language", after_language="intro", hint=hint, offered=[hint] if hint else None)
         self.ask_language()
 
-    def _offer_choices(self, offered: list[str]) -> list[Choice]:
+    def _language_offer_choices(self, offered: list[str]) -> list[Choice]:
         """A short list: the language we think they wrote in, English, and the rest on request."""
         codes_ = list(dict.fromkeys([*offered, "en"]))
         return [Choice(code, BY_CODE[code].native_name) for code in codes_] + [
@@ -223,7 +223,7 @@ class FirstContact(Step):
         offered = self.t.data.get("offered")
         with use_language(hint):
             prompt = _("Which language would you like to use?")
-            choices = self._offer_choices(offered) if offered else LANGUAGE_CHOICES
+            choices = self._language_offer_choices(offered) if offered else LANGUAGE_CHOICES
         if hint != "en":
             with use_language("en"):
                 english = _("Which language would you like to use?")
@@ -237,7 +237,7 @@ class FirstContact(Step):
         offered = t.data.get("offered")
         if offered:
             with use_language(t.data.get("hint") or "en"):
-                code = pick(t.text, self._offer_choices(offered))
+                code = pick(t.text, self._language_offer_choices(offered))
             if code is None and self._yes_or_no() == "yes":
                 code = offered[0]  # "yes" to the language we offered
             if code == MORE_LANGUAGES or (code is None and self._yes_or_no() == "no"):

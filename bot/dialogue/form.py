@@ -11,6 +11,40 @@ from bot.i18n import N_
 Kind = Literal["one", "many", "text", "date"]
 Answers = dict[str, Any]
 
+# Answer keys and option values that code outside the form reads (reminders, safe times, the
+# dispatcher, the chair's view, exports): renaming one here renames it everywhere.
+RELATIONSHIP = "relationship"
+RELATIONSHIP_DETAIL = "relationship_detail"
+WAYS = "ways"
+ASK_AGAIN_ON = "ask_again_on"
+QUESTIONS_FOR_REVIEW = "questions"
+KEEP_INFORMED = "keep_informed"
+CONTACT_CHANNEL = "contact_channel"
+MEETING_LANGUAGE = "meeting_language"
+DIALECT = "dialect"
+INTERPRETER = "interpreter"
+INTERPRETER_OUTSIDE_COMMUNITY = "interpreter_outside_community"
+ACCESSIBILITY = "accessibility"
+HAS_ADVOCATE = "has_advocate"
+SPECIALIST_ADVOCATE = "specialist_advocate"
+LEAVE_MESSAGES = "leave_messages"
+SAFE_DAYS = "safe_days"
+SAFE_TIMES = "safe_times"
+DISCREET_WORDING = "discreet_wording"
+WANTS_ADVOCATE = "wants_advocate"
+CONSENT_SHARE_CHAIR = "consent_share_chair"
+CONSENT_QUOTE = "consent_quote"
+CONSENT_NAME = "consent_name"
+ANSWER_YES, ANSWER_NO = "yes", "no"
+ANY = "any"  # "any day", "any time"
+# Ways of taking part (options of WAYS).
+WAY_WRITTEN = "written"
+WAY_VOICE = "voice"
+WAY_PORTRAIT = "pen_portrait"
+WAY_NAME = "suggest_name"
+WAY_NOT_NOW = "not_now"
+WAY_NO_PART = "no_part"
+
 
 @dataclass(frozen=True)
 class Option:
@@ -47,13 +81,16 @@ def _not_picked(key: str, *values: str) -> Callable[[Answers], bool]:
     return lambda answers: not test(answers)
 
 
-YES, NO, NOT_SURE = Option("yes", N_("Yes")), Option("no", N_("No")), Option("not_sure", N_("Not sure"))
+YES, NO = Option(ANSWER_YES, N_("Yes")), Option(ANSWER_NO, N_("No"))
+NOT_SURE = Option("not_sure", N_("Not sure"))
 YES_NO = (YES, NO)
-_takes_part = _not_picked("ways", "no_part", "not_now")
+_takes_part = _not_picked(WAYS, WAY_NO_PART, WAY_NOT_NOW)
+# Someone who does not want to take part is asked only whether to keep them informed.
+_not_declined = _not_picked(WAYS, WAY_NO_PART)
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
-        "relationship",
+        RELATIONSHIP,
         N_("How did you know the person who died?"),
         "one",
         (
@@ -71,33 +108,33 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("How you knew them"),
     ),
     Question(
-        "relationship_detail",
+        RELATIONSHIP_DETAIL,
         N_("In a few words, how did you know them?"),
         "text",
-        asked_if=_picked("relationship", "relative", "other"),
+        asked_if=_picked(RELATIONSHIP, "relative", "other"),
         summary_label=N_("More about how you knew them"),
     ),
     Question(
-        "ways",
+        WAYS,
         N_("How would you like to take part? You can choose more than one. Send the numbers, like: 1 3"),
         "many",
         (
             Option("talk_chair", N_("Talk with the chair, with an advocate there")),
-            Option("written", N_("Write an account")),
-            Option("voice", N_("Send a voice note")),
-            Option("pen_portrait", N_("Tell the review who they were, in your own words")),
+            Option(WAY_WRITTEN, N_("Write an account")),
+            Option(WAY_VOICE, N_("Send a voice note")),
+            Option(WAY_PORTRAIT, N_("Tell the review who they were, in your own words")),
             Option("shape_questions", N_("Help choose the questions the review asks")),
             Option("meet_panel", N_("Meet the review panel")),
             Option("read_draft", N_("Read the draft report")),
-            Option("suggest_name", N_("Suggest the name used for them in the report")),
-            Option("not_now", N_("Not now. Ask me again later")),
-            Option("no_part", N_("I don't want to take part")),
+            Option(WAY_NAME, N_("Suggest the name used for them in the report")),
+            Option(WAY_NOT_NOW, N_("Not now. Ask me again later")),
+            Option(WAY_NO_PART, N_("I don't want to take part")),
         ),
-        exclusive=("not_now", "no_part"),
+        exclusive=(WAY_NOT_NOW, WAY_NO_PART),
         summary_label=N_("How you want to take part"),
     ),
     Question(
-        "ask_again_on",
+        ASK_AGAIN_ON,
         N_("When should we ask you again? Choose one, or type a date like 25/03/2027."),
         "date",
         (
@@ -105,18 +142,28 @@ QUESTIONS: tuple[Question, ...] = (
             Option("3", N_("In 3 months")),
             Option("6", N_("In 6 months")),
         ),
-        asked_if=_picked("ways", "not_now"),
+        asked_if=_picked(WAYS, WAY_NOT_NOW),
         summary_label=N_("When to ask you again"),
     ),
     Question(
-        "questions",
+        KEEP_INFORMED,
+        N_(
+            "Would you like us to keep you informed about the review, for example when the report is published? You don't need to do anything else."
+        ),
+        "one",
+        YES_NO,
+        asked_if=_picked(WAYS, WAY_NO_PART),
+        summary_label=N_("Keep you informed"),
+    ),
+    Question(
+        QUESTIONS_FOR_REVIEW,
         N_("What questions would you like the review to answer? Write as much or as little as you like."),
         "text",
         asked_if=_takes_part,
         summary_label=N_("Your questions for the review"),
     ),
     Question(
-        "meeting_language",
+        MEETING_LANGUAGE,
         N_("Which language would you like to use when you speak with the review?"),
         "text",
         (Option("same", N_("The language of this chat")), Option("en", N_("English"))),
@@ -124,14 +171,14 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("Language for meetings"),
     ),
     Question(
-        "dialect",
+        DIALECT,
         N_("Do you speak a particular dialect? Tell us, or skip."),
         "text",
         asked_if=_takes_part,
         summary_label=N_("Dialect"),
     ),
     Question(
-        "interpreter",
+        INTERPRETER,
         N_("Would you like an interpreter?"),
         "one",
         (
@@ -145,15 +192,15 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("Interpreter"),
     ),
     Question(
-        "interpreter_outside_community",
+        INTERPRETER_OUTSIDE_COMMUNITY,
         N_("Would you prefer an interpreter from outside your community, for privacy?"),
         "one",
         (YES, NO, Option("no_preference", N_("I don't mind"))),
-        asked_if=lambda a: _takes_part(a) and _picked("interpreter", "woman", "man", "any")(a),
+        asked_if=lambda a: _takes_part(a) and _picked(INTERPRETER, "woman", "man", "any")(a),
         summary_label=N_("Interpreter from outside your community"),
     ),
     Question(
-        "accessibility",
+        ACCESSIBILITY,
         N_(
             "Is there anything that would make taking part easier? For example large print, easy read, step-free access, or breaks."
         ),
@@ -163,30 +210,31 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("What would make it easier"),
     ),
     Question(
-        "has_advocate",
+        HAS_ADVOCATE,
         N_("Do you already have an advocate helping you?"),
         "one",
         (YES, NO, NOT_SURE),
+        asked_if=_not_declined,
         summary_label=N_("Already have an advocate"),
     ),
     Question(
-        "wants_advocate",
+        WANTS_ADVOCATE,
         N_("You have the right to a free, independent advocate. Would you like one?"),
         "one",
         (YES, NO, NOT_SURE),
-        asked_if=_not_picked("has_advocate", "yes"),
+        asked_if=lambda a: _not_declined(a) and _not_picked(HAS_ADVOCATE, ANSWER_YES)(a),
         summary_label=N_("Would like an advocate"),
     ),
     Question(
-        "specialist_advocate",
+        SPECIALIST_ADVOCATE,
         N_("Would you like an advocate from a specialist service for your community?"),
         "one",
         (YES, NO, NOT_SURE),
-        asked_if=_not_picked("has_advocate", "yes"),
+        asked_if=lambda a: _not_declined(a) and _not_picked(HAS_ADVOCATE, ANSWER_YES)(a),
         summary_label=N_("Advocate from a specialist service"),
     ),
     Question(
-        "contact_channel",
+        CONTACT_CHANNEL,
         N_("How should the review contact you?"),
         "one",
         (
@@ -196,6 +244,7 @@ QUESTIONS: tuple[Question, ...] = (
             Option("letter", N_("A letter")),
             Option("advocate", N_("Through my advocate")),
         ),
+        asked_if=_not_declined,
         summary_label=N_("How to contact you"),
     ),
     # The number or address for the way chosen just above (kept encrypted with the answers; the chair
@@ -222,7 +271,7 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("Postal address"),
     ),
     Question(
-        "safe_days",
+        SAFE_DAYS,
         N_("Which days are safe to contact you? Send the numbers, like: 1 2 3"),
         "many",
         (
@@ -233,50 +282,55 @@ QUESTIONS: tuple[Question, ...] = (
             Option("fri", N_("Friday")),
             Option("sat", N_("Saturday")),
             Option("sun", N_("Sunday")),
-            Option("any", N_("Any day")),
+            Option(ANY, N_("Any day")),
         ),
-        exclusive=("any",),
+        exclusive=(ANY,),
+        asked_if=_not_declined,
         summary_label=N_("Safe days"),
     ),
     Question(
-        "safe_times",
+        SAFE_TIMES,
         N_("Which times of day are safe? Send the numbers, like: 1 3"),
         "many",
         (
             Option("morning", N_("Morning (9am to 12 noon)")),
             Option("afternoon", N_("Afternoon (12 noon to 5pm)")),
             Option("evening", N_("Evening (5pm to 9pm)")),
-            Option("any", N_("Any time")),
+            Option(ANY, N_("Any time")),
         ),
-        exclusive=("any",),
+        exclusive=(ANY,),
+        asked_if=_not_declined,
         summary_label=N_("Safe times"),
     ),
     Question(
-        "leave_messages",
+        LEAVE_MESSAGES,
         N_("May we leave you a message if you don't answer?"),
         "one",
         YES_NO,
+        asked_if=_not_declined,
         summary_label=N_("We may leave messages"),
     ),
     Question(
-        "discreet_wording",
+        DISCREET_WORDING,
         N_(
             "Should the messages we send you first only say that you have a new message? This helps if someone else might see your phone."
         ),
         "one",
         YES_NO,
         # Translators: a heading in the summary of answers: messages worded so others cannot tell what they are about.
+        asked_if=_not_declined,
         summary_label=N_("Discreet messages"),
     ),
     Question(
-        "consent_share_chair",
+        CONSENT_SHARE_CHAIR,
         N_("May we share what you have told us with the review's chair?"),
         "one",
         YES_NO,
+        asked_if=_not_declined,
         summary_label=N_("Share with the chair"),
     ),
     Question(
-        "consent_quote",
+        CONSENT_QUOTE,
         N_("May the report quote your words? It would never name you."),
         "one",
         YES_NO,
@@ -284,7 +338,7 @@ QUESTIONS: tuple[Question, ...] = (
         summary_label=N_("Quote your words in the report"),
     ),
     Question(
-        "consent_name",
+        CONSENT_NAME,
         N_(
             "May the review use your name when it writes to you or about your part in it? The published report never names you."
         ),

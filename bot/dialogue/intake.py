@@ -8,24 +8,22 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.dialogue import codes, form
+from bot.dialogue.collect import COLLECT_STATES, Collect
+from bot.dialogue.contributions import latest_version
 from bot.dialogue.first_contact import code_lasts
 from bot.dialogue.form import SKIPPED, Question
 from bot.dialogue.messages import Choice
 from bot.dialogue.reach import contact_detail_problem
-from bot.dialogue.turn import Step, ascii_digits, pick, pick_many
+from bot.dialogue.turn import ascii_digits, pick, pick_many
 from bot.i18n import BY_CODE, _, format_day, isolate
 from bot.storage.models import Contact, ContributionVersion
 
 
-class Intake(Step):
+class Intake(Collect):
     """How a person tells the review how they want to take part."""
 
     def _latest_version(self) -> ContributionVersion | None:
-        return self.t.session.scalars(
-            select(ContributionVersion)
-            .where(ContributionVersion.contact_id == self.c.id)
-            .order_by(ContributionVersion.version.desc())
-        ).first()
+        return latest_version(self.t.session, self.c.id)
 
     def start_form(self) -> None:
         """Begin the form, or show saved answers to change them."""
@@ -49,6 +47,17 @@ class Intake(Step):
 
     def _continue_form(self) -> None:
         """Pick up where the person left off."""
+        paused_in = self.t.data.get("paused_collect")
+        if paused_in:
+            self.t.set_data(paused_collect=None)
+            if paused_in == "list":
+                self.show_contribute()
+            else:
+                self.start_collecting(paused_in)
+            return
+        if self.c.state in COLLECT_STATES:
+            self.reprompt_collecting()
+            return
         draft = self.c.draft or {}
         key = self.t.data.get("q")
         question = form.BY_KEY.get(key) if key else None
@@ -96,8 +105,17 @@ class Intake(Step):
         draft = dict(c.draft or {})
         draft[q.key] = value
         c.draft = form.cleaned(draft) | {k: v for k, v in draft.items() if k == q.key}
-        if q.key == "discreet_wording" and value in ("yes", "no"):
-            c.discreet = value == "yes"
+        if q.key == form.WAYS and value == [form.WAY_NO_PART]:
+            t.say(
+                _(
+                    "Thank you for telling us. That is completely okay. Taking part is always your choice, and you can change your mind at any time."
+                )
+            )
+        if q.key == form.KEEP_INFORMED:
+            self._save_not_taking_part()
+            return
+        if q.key == form.DISCREET_WORDING and value in (form.ANSWER_YES, form.ANSWER_NO):
+            c.discreet = value == form.ANSWER_YES
         if t.data.get("return_to_summary"):
             t.set_data(return_to_summary=False)
             nxt = next((x for x in form.applicable(c.draft) if x.key not in c.draft), None)
@@ -163,7 +181,18 @@ class Intake(Step):
     def _pause(self) -> None:
         """Keep every answer and give a private code to carry on later, on any channel."""
         code = codes.give_resume_code(self.c, self.t.code_policy, self.t.inbound.received_at)
-        self.t.go("paused")
+        if self.c.state in COLLECT_STATES:
+            # Writing or sending resumes where it was; anywhere else, at the list of things to give.
+            writing = self.c.state in ("collect", "readback")
+            self.t.go("paused", paused_collect=self._kind() if writing else "list")
+            self.t.say(
+                _(
+                    "What you sent so far is kept. To carry on later, here or on another app, send: {code}. Please keep this code private."
+                ).format(code=isolate("RESUME " + code))
+            )
+            self.t.say(code_lasts(self.t.code_policy.resume_lasts.days))
+            return
+        self.t.go("paused", paused_collect=None)
         self.t.say(
             _(
                 "Your answers so far are saved. To carry on later, here or on another app, send: {code}. Please keep this code private."
@@ -243,6 +272,36 @@ class Intake(Step):
             self.t.set_data(return_to_summary=True)
             self.ask(form.BY_KEY[key])
 
+    def _store_version(self, answers: form.Answers) -> None:
+        """Add a version of the form's answers; older versions are kept."""
+        t, c = self.t, self.c
+        number = (
+            t.session.scalar(
+                select(func.max(ContributionVersion.version)).where(ContributionVersion.contact_id == c.id)
+            )
+            or 0
+        ) + 1
+        t.session.add(
+            ContributionVersion(
+                contact_id=c.id, case_id=c.case_id, version=number, answers=answers, channel=t.inbound.channel
+            )
+        )
+
+    def _save_not_taking_part(self) -> None:
+        """Someone who does not want to take part: the form stops, and their choice about updates is kept."""
+        t, c = self.t, self.c
+        answers = form.cleaned(dict(c.draft or {}))
+        latest = self._latest_version()
+        if latest is None or latest.answers != answers:
+            self._store_version(answers)
+        if answers.get(form.KEEP_INFORMED) == form.ANSWER_YES:
+            t.say(_("We will let you know how the review is going, here. Take care of yourself."))
+        else:
+            t.say(_("We will not send you updates. If you change your mind, write to us any time. Take care."))
+        c.draft = None
+        self._code_after_saving()
+        self.show_menu()
+
     def _save(self) -> None:
         """Save a new version, unless nothing changed; older versions are kept."""
         t, c = self.t, self.c
@@ -251,25 +310,15 @@ class Intake(Step):
         if latest is not None and latest.answers == answers:
             t.say(_("Nothing has changed. Your answers are already saved."))
         else:
-            number = (
-                t.session.scalar(
-                    select(func.max(ContributionVersion.version)).where(ContributionVersion.contact_id == c.id)
-                )
-                or 0
-            ) + 1
-            t.session.add(
-                ContributionVersion(
-                    contact_id=c.id, case_id=c.case_id, version=number, answers=answers, channel=t.inbound.channel
-                )
-            )
+            self._store_version(answers)
             before = latest.answers if latest is not None else {}
             if latest is None:
                 t.say(_("Thank you. Your answers are saved. You can change them at any time from the menu."))
             else:
                 t.say(_("Thank you. Your changes are saved."))
             # Each notice once: when it first applies, or when the answer behind it changed.
-            if latest is None or before.get("consent_share_chair") != answers.get("consent_share_chair"):
-                if answers.get("consent_share_chair") == "yes":
+            if latest is None or before.get(form.CONSENT_SHARE_CHAIR) != answers.get(form.CONSENT_SHARE_CHAIR):
+                if answers.get(form.CONSENT_SHARE_CHAIR) == form.ANSWER_YES:
                     t.say(_("The review's chair will see what you told us. Nobody else in your family will."))
                 else:
                     t.say(
@@ -277,11 +326,15 @@ class Intake(Step):
                             "We will not share your answers with the chair unless you say yes. Nobody else in your family will see them."
                         )
                     )
-            if answers.get("wants_advocate") == "yes" and before.get("wants_advocate") != "yes":
+            if (
+                answers.get(form.WANTS_ADVOCATE) == form.ANSWER_YES
+                and before.get(form.WANTS_ADVOCATE) != form.ANSWER_YES
+            ):
                 self.to_a_person("advocate_requested")
         c.draft = None
         self._code_after_saving()
-        self.show_menu()
+        if not self.offer_to_collect(answers):
+            self.show_menu()
 
 
 def c_lang_name(contact: Contact) -> str:

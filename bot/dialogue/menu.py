@@ -18,8 +18,10 @@ from bot.storage.outbox import enqueue
 MAX_MISUNDERSTOOD = 3  # misunderstood messages in a row before a person is brought in
 
 
-def menu_choices(*, has_saved: bool, linked: bool) -> list[Choice]:
+def menu_choices(*, has_saved: bool, linked: bool, contributes: bool = False) -> list[Choice]:
     """The main menu's options, in the current language."""
+    # Giving an account, a portrait, a name or files, for those who chose to or have begun.
+    contribute = [Choice("contribute", _("Your account, words about them, and files"))]
     return [
         Choice("review", _("What is a review?")),
         Choice("stages", _("The stages and how long it takes")),
@@ -28,6 +30,7 @@ def menu_choices(*, has_saved: bool, linked: bool) -> list[Choice]:
         Choice("privacy", _("Privacy and your information")),
         Choice("support", _("Support and helplines")),
         Choice("form", _("See or change your answers") if has_saved else _("Tell us how you want to take part")),
+        *(contribute if contributes else []),
         Choice("person", _("Talk to a person") if linked else _("Ask us to contact you")),
         Choice("language", _("Change language")),
     ]
@@ -81,7 +84,12 @@ class Menu(Step):
     """Where a person chooses what to read or do next."""
 
     def _menu_choices(self) -> list[Choice]:
-        return menu_choices(has_saved=self._latest_version() is not None, linked=self.c.case_id is not None)
+        latest = self._latest_version()
+        return menu_choices(
+            has_saved=latest is not None,
+            linked=self.c.case_id is not None,
+            contributes=self.offers_contribution(latest),
+        )
 
     def show_menu(self) -> None:
         """The main menu."""
@@ -184,6 +192,8 @@ class Menu(Step):
             return
         if choice == "form":
             self.start_form()
+        elif choice == "contribute":
+            self.show_contribute()
         elif choice == "person":
             self.to_a_person("requested")
         elif choice == "language":

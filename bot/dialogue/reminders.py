@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.dialogue import form
+from bot.dialogue.contributions import latest_versions
 from bot.i18n import _, use_language
 from bot.storage.models import Contact, ContributionVersion
 from bot.storage.outbox import enqueue
@@ -14,15 +15,13 @@ from bot.storage.outbox import enqueue
 
 def due_reminders(session: Session, today: date) -> list[tuple[Contact, str]]:
     """People whose latest answers say "ask me again" on or before today, not yet asked."""
-    latest: dict[int, ContributionVersion] = {}
-    for version in session.scalars(
-        select(ContributionVersion).order_by(ContributionVersion.contact_id, ContributionVersion.version)
-    ):
-        latest[version.contact_id] = version
     due = []
-    for contact_id, version in latest.items():
-        when = version.answers.get("ask_again_on")
-        if "not_now" not in (version.answers.get("ways") or []) or not isinstance(when, str) or when == "__skipped__":
+    for version in session.scalars(latest_versions().order_by(ContributionVersion.contact_id)):
+        contact_id = version.contact_id
+        when = version.answers.get(form.ASK_AGAIN_ON)
+        if form.WAY_NOT_NOW not in (version.answers.get(form.WAYS) or []) or not isinstance(when, str):
+            continue
+        if when == form.SKIPPED:
             continue
         # Locked, so that several workers never send the same reminder twice.
         contact = session.get(Contact, contact_id, with_for_update=True)

@@ -109,6 +109,8 @@ class Step:
     _latest_version: Callable[[], Any]
     _help: Callable[[], None]
     start_form: Callable[[], None]
+    show_contribute: Callable[[], None]
+    offers_contribution: Callable[[Any], bool]
     ask_language: Callable[[], None]
     open_topic: Callable[[str], None]
     _reach_menu: Callable[[], None]

@@ -33,6 +33,9 @@ COMMANDS: dict[str, str] = {
     "new_code": C_("command words: new code", "new code, new resume code, another code"),
     "yes": C_("command words: yes", "yes, y, yeah, yep, ok, okay, sure"),
     "no": C_("command words: no", "no, n, nope, not really"),
+    # Finishing an account or portrait written over several messages. Not "finished": "I'm finished"
+    # can mean despair, and must reach the safety net rather than end an account.
+    "done": C_("command words: done", "done, that's everything, that is everything, that's all, that is all"),
 }
 
 

@@ -209,6 +209,8 @@ class Contact(Base):
     human_holds: Mapped[bool] = mapped_column(Boolean, default=False)  # bot stays silent
     misunderstood: Mapped[int] = mapped_column(Integer, default=0)
     timezone: Mapped[str] = mapped_column(String(50), default="Europe/London")
+    # An account, portrait or files being given, kept the moment each message arrives, until confirmed.
+    contribution_draft: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -289,6 +291,34 @@ class Attachment(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     content_type: Mapped[str] = mapped_column(String(100))
     data: Mapped[str] = mapped_column(EncryptedText)  # base64 of the bytes, encrypted
+    byte_size: Mapped[int | None] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(EncryptedText)  # as the person's device named it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContributionPiece(Base):
+    """One version of something a person gives the review (an account, a portrait, a name, a file).
+
+    A change, a withdrawal or a new consent adds a version; versions are never overwritten, and only
+    the latest says what may be used, and for what: the chair reading it, the report quoting it, the
+    panel seeing it.
+    """
+
+    __tablename__ = "contribution_pieces"
+    __table_args__ = (UniqueConstraint("contact_id", "piece", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # account | portrait | name | file
+    piece: Mapped[str] = mapped_column(String(40))  # the versions of one piece share this: "account", "file-12"
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(EncryptedText)  # the family's words (None for a file)
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    consent_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_quote: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_panel: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -10,10 +10,12 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from bot.channels.wiring import routers
+from bot.dialogue.contributions import MAX_FILE_BYTES
 from bot.limits import BodySizeLimit
 from bot.service import Service
 from bot.web.chat import CHAT_COOKIE, NO_STORE
 from bot.web.turns import TurnThreads
+from bot.web.upload import upload_router
 from handoff.web import staff_app
 
 __all__ = ["CHAT_COOKIE", "NO_STORE", "create_app"]
@@ -24,12 +26,16 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="dhrbot", docs_url=None, redoc_url=None)
     app.state.service = service
     # Outermost: an absurdly large body is refused before anything reads or parses it.
-    app.add_middleware(BodySizeLimit, max_bytes=service.settings.max_request_bytes)
+    # A file from the web chat is refused by the upload itself, kindly, past its own larger limit.
+    app.add_middleware(
+        BodySizeLimit, max_bytes=service.settings.max_request_bytes, larger={"/chat/upload": MAX_FILE_BYTES + 1}
+    )
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.mount("/staff", staff_app(service))
     turns = TurnThreads(service.settings.resolved_turn_threads())
     for router in routers(service, turns):  # every channel's webhooks, and the web chat
         app.include_router(router)
+    app.include_router(upload_router(service, turns))  # POST /chat/upload: a file from the web chat
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

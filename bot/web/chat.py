@@ -245,6 +245,7 @@ def page_words(code: str, emergency_number: str) -> dict[str, Any]:
                 "exit_hint": _("Press Esc twice, or this button, to leave quickly."),
                 "placeholder": _("Type your message"),
                 "send": _("Send"),
+                "attach": _("Attach a file"),
                 "safety": _("If you are in danger, call {number}.").format(number=isolate(emergency_number)),
                 # Honest about what is kept: the conversation is kept (encrypted) on our side, nothing
                 # on the device once the browser is closed.

@@ -31,6 +31,7 @@ MARKERS = {
     "meeting_language": "Markerlanguage Sylheti",
     "dialect": "Markerdialect Mirpuri",
     "accessibility": "Markeraccess wheelchair ramp",
+    "contact_email": "markercontact@example.org",
 }
 ATTACHMENT_BYTES = b"Markerattachment voice note"
 
@@ -41,6 +42,7 @@ def _register(world: World, share: str) -> int:
         "relationship": "other",
         "ways": ["written", "pen_portrait"],
         "interpreter": "woman",
+        "contact_channel": "email",
         **MARKERS,
         "consent_share_chair": share,
         "consent_quote": "yes",

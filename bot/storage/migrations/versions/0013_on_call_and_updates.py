@@ -1,7 +1,7 @@
 """on_call_shifts and case_updates: the out-of-hours rota, and the record of chairs' updates to families
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
