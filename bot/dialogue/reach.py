@@ -87,6 +87,8 @@ class Reach(Step):
         t, c = self.t, self.c
         if c.state in ("new", "language", "summary") or c.state.startswith("reach_") or t.data.get("reach_offered"):
             return
+        if self._in_form():
+            return  # answering the form or writing an account: the offer would take over what they were doing
         t.set_data(reach_offered=True, reach_back=c.state, reach_back_q=t.data.get("q"))
         t.go("reach_offer")
         if ask_now:
