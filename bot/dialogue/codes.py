@@ -22,7 +22,12 @@ def new_code() -> str:
 
 def code_hash(code: str) -> str:
     """The keyed hash stored instead of a code."""
-    return cipher().blind_index("code:" + re.sub(r"[^A-Z0-9]", "", code.upper()))
+    return code_hashes(code)[0]
+
+
+def code_hashes(code: str) -> list[str]:
+    """The code's keyed hash under every configured key: a code issued before a key rotation still works."""
+    return cipher().blind_indexes("code:" + re.sub(r"[^A-Z0-9]", "", code.upper()))
 
 
 def join_code_in(text: str) -> str | None:

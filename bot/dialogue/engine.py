@@ -57,12 +57,12 @@ class Engine:
 
     def language_of(self, channel: str, address: str) -> str | None:
         """The language a person chose, if they have chosen one (the web chat follows it)."""
-        index = cipher().blind_index(f"{channel}:{address}")
+        indexes = cipher().blind_indexes(f"{channel}:{address}")
         with self.db.session() as s:
             return s.scalar(
                 select(Contact.language)
                 .join(Address, Address.contact_id == Contact.id)
-                .where(Address.channel == channel, Address.address_index == index)
+                .where(Address.channel == channel, Address.address_index.in_(indexes))
             )
 
     def last_said(self, channel: str, address: str) -> list[Outbound] | None:
@@ -71,9 +71,11 @@ class Engine:
         A web chat page that is reloaded shows this again, instead of sending a message on the
         person's behalf that could be taken as an answer.
         """
-        index = cipher().blind_index(f"{channel}:{address}")
+        indexes = cipher().blind_indexes(f"{channel}:{address}")
         with self.db.session() as s:
-            found = s.scalars(select(Address).where(Address.channel == channel, Address.address_index == index)).first()
+            found = s.scalars(
+                select(Address).where(Address.channel == channel, Address.address_index.in_(indexes))
+            ).first()
             if found is None:
                 return None
             last_in = s.scalar(
@@ -139,12 +141,14 @@ class Engine:
     def _address_and_person(self, s: Session, inbound: Inbound) -> tuple[Address, Contact]:
         """The address and the person behind it, locked so that one person's messages are answered one
         at a time; someone new gets a record, and a RESUME code moves the address to its owner."""
-        index = cipher().blind_index(f"{inbound.channel}:{inbound.address}")
+        # Every key's index: during a key rotation an address may still carry the older one.
+        indexes = cipher().blind_indexes(f"{inbound.channel}:{inbound.address}")
+        index = indexes[0]
         # The usual case, in one round trip: the address and its person, locked.
         stmt = (
             select(Address, Contact)
             .join(Contact, Contact.id == Address.contact_id)
-            .where(Address.channel == inbound.channel, Address.address_index == index)
+            .where(Address.channel == inbound.channel, Address.address_index.in_(indexes))
             .execution_options(populate_existing=True)
         )
         if self.db.is_postgres:
@@ -153,7 +157,7 @@ class Engine:
         address = row[0] if row is not None else None
         resume = codes.resume_code_in(inbound.text)
         if resume:
-            owner = s.scalars(select(Contact).where(Contact.resume_code_hash == codes.code_hash(resume))).first()
+            owner = s.scalars(select(Contact).where(Contact.resume_code_hash.in_(codes.code_hashes(resume)))).first()
             if owner is not None and (address is None or address.contact_id != owner.id):
                 if address is None:
                     address = Address(channel=inbound.channel, address=inbound.address, address_index=index)

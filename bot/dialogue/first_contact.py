@@ -47,7 +47,7 @@ class FirstContact(Step):
         join = codes.join_code_in(self.t.text)
         if join:
             if self.c.state in ("new", "language"):
-                self.t.set_data(pending_code=join)
+                self.t.set_data(pending_code=codes.code_hashes(join))  # kept hashed, never in clear
                 return False
             self._join(join)
             self._reprompt()
@@ -55,7 +55,7 @@ class FirstContact(Step):
         resume = codes.resume_code_in(self.t.text)
         if resume is None:
             return False
-        if self.c.resume_code_hash == codes.code_hash(resume):
+        if self.c.resume_code_hash in codes.code_hashes(resume):
             self.t.say(_("Welcome back. Your answers are saved. Let's carry on."))
             self._continue_form()
             return True
@@ -66,14 +66,16 @@ class FirstContact(Step):
         self._reprompt()
         return True
 
-    def _join(self, code: str) -> bool:
-        """Link the person to their case with a single-use invitation code."""
+    def _join(self, code: str | list[str]) -> bool:
+        """Link the person to their case with a single-use invitation code (or its hashes, kept while
+        first contact finishes)."""
         t, c = self.t, self.c
         failures = int(t.data.get("code_failures", 0))
         if failures >= MAX_CODE_ATTEMPTS:
             t.say(_("That code has been tried too many times. Please ask the person who gave it to you for help."))
             return False
-        invitation = t.session.scalars(select(Invitation).where(Invitation.code_hash == codes.code_hash(code))).first()
+        hashes = code if isinstance(code, list) else codes.code_hashes(code)
+        invitation = t.session.scalars(select(Invitation).where(Invitation.code_hash.in_(hashes))).first()
         now = utcnow()
         valid = invitation is not None and invitation.used_at is None and invitation.expires_at > now
         if invitation is not None and invitation.used_by_contact_id == c.id:
@@ -107,7 +109,7 @@ class FirstContact(Step):
         t = self.t
         join = codes.join_code_in(t.text)
         if join:
-            t.set_data(pending_code=join)
+            t.set_data(pending_code=codes.code_hashes(join))  # kept hashed, never in clear
         # The app's language setting, or the language the first message was written in.
         hint = resolve_language(t.inbound.language_hint) or t.detected_language
         for lang in dict.fromkeys(["en", hint or "en"]):

@@ -78,6 +78,18 @@ class EncryptedJSON(TypeDecorator[Any]):
         return None if value is None else json.loads(cipher().decrypt(value))
 
 
+class KeyedHash(TypeDecorator[str]):
+    """An identifier kept only as a keyed hash: found again by equality, never readable (a provider's
+    id for our send can name the person, e.g. a Telegram chat id)."""
+
+    impl = String(100)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        # Comparisons go through here too, so `Message.provider_id == sid` matches the stored hash.
+        return None if value is None else cipher().blind_index("provider-id:" + value)
+
+
 class Base(DeclarativeBase):
     """Base of every table."""
 
@@ -144,7 +156,8 @@ class Case(Base):
     lead_advocate_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     deputy_advocate_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    retention_until: Mapped[date | None] = mapped_column(Date)
+    retention_until: Mapped[date | None] = mapped_column(Date)  # set when the case is closed
+    closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -233,7 +246,7 @@ class Message(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     provider_message_id: Mapped[str | None] = mapped_column(String(100))  # inbound id from provider
-    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)  # id the provider gave our send
+    provider_id: Mapped[str | None] = mapped_column(KeyedHash, index=True)  # id the provider gave our send
     media: Mapped[list[dict[str, Any]] | None] = mapped_column(EncryptedJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
