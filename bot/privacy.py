@@ -365,6 +365,19 @@ def _cmd_rotate_key(args: argparse.Namespace) -> int:
         print("run it again (something was written under an older key meanwhile)")
         return 1
     print("every stored value is under the newest key: older keys can be removed from DATA_KEY")
+    with service.db.session() as s:
+        now = datetime.now(UTC)
+        pending = s.scalars(
+            select(Invitation.expires_at).where(Invitation.used_at.is_(None), Invitation.expires_at > now)
+        ).all()
+        resumable = s.scalar(select(func.count(Contact.id)).where(Contact.resume_code_hash.is_not(None)))
+    if pending or resumable:
+        last = f" (the last expires {max(pending).date().isoformat()})" if pending else ""
+        print(
+            f"{len(pending)} unused invitation codes{last} and {resumable} RESUME codes are kept only as hashes: "
+            "those issued before the new key went in front stop working when the old key goes "
+            "(docs/data-protection.md, step 4)"
+        )
     return 0
 
 
