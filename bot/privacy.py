@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -188,7 +189,11 @@ def subject_access_pdf(copy: dict[str, Any]) -> bytes:
                 line(f"[Advocate's note about you] {e['advocate_note']}")
     line("Files you sent", 13, 8)
     for a in copy["attachments"]:
-        line(f"{a['at'][:16]}  {a['content_type']} (included in full in the JSON copy)")
+        if a["content_type"].startswith("text/"):  # a written account reads as itself
+            line(f"{a['at'][:16]}  {a['content_type']}:")
+            line(base64.b64decode(a["content_base64"]).decode("utf-8", errors="replace"))
+        else:
+            line(f"{a['at'][:16]}  {a['content_type']} (included in full in the JSON copy)")
     return bytes(pdf.output())
 
 

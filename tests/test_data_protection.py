@@ -181,6 +181,8 @@ def _person_with_everything(service) -> tuple[int, int]:
         s.add(
             Attachment(contact_id=contact.id, content_type="audio/ogg", data=base64.b64encode(b"OggS-voice").decode())
         )
+        account = b"What I want the review to know about Amina"
+        s.add(Attachment(contact_id=contact.id, content_type="text/plain", data=base64.b64encode(account).decode()))
         return contact.id, advocate.id
 
 
@@ -220,6 +222,7 @@ def test_the_export_command_writes_json_and_a_readable_pdf(service, settings, tm
     assert "My sister Amina was kind to everyone" in text
     assert "Sister seemed very low" in text
     assert "Advocate's note about you" in text
+    assert "What I want the review to know about Amina" in text, "a written account reads as itself"
     with service.db.session() as s:
         assert s.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "contact")).all() == [
             "subject_access"
