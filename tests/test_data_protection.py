@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot import timers
 from bot.admin import create_case, invite
-from bot.privacy import close_case, purge, subject_access
+from bot.privacy import add_months, close_case, purge, subject_access
 from bot.settings import Settings
 from bot.storage.crypto import configure_cipher
 from bot.storage.models import Attachment, AuditEntry, Case, Contact, Ticket, utcnow
@@ -123,12 +123,29 @@ def test_closing_a_case_sets_its_retention_and_the_purge_erases_it_after(service
         case = s.scalars(select(Case)).one()
         until = close_case(s, case, today=closed, months=12, staff_id=None)
     assert until == date(2028, 1, 31)
+    assert add_months(date(2027, 3, 31), 11) == date(2028, 2, 29), "a shorter month ends on its last day"
     with service.db.session() as s:
         assert s.scalars(select(Case)).one().retention_until == until
         assert purge(s, until, unlinked_after_days=90) == 0, "kept until the day itself"
     with service.db.session() as s:
         assert purge(s, until + timedelta(days=1), unlinked_after_days=90) == 1
         assert s.scalar(select(func.count(Contact.id))) == 0
+
+
+def test_closing_a_case_from_the_command_line_is_done_in_a_name_and_sets_its_retention(service, settings):
+    _linked_person(service)
+    with service.db.session() as s:
+        create_user(s, email="admin@example.org", name="Ada Min", role="administrator", password="z" * 12)
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "VAR_DIR": str(settings.var_dir)}
+    command = [sys.executable, "-m", "bot.cli", "case", "close", "--reference", "R-13", "--by", "admin@example.org"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with service.db.session() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.closed_on == date.today()
+        assert case.retention_until == add_months(date.today(), 12), "12 months by default"
+        assert s.scalars(select(AuditEntry.action).where(AuditEntry.object_type == "case")).all() == ["close_case"]
+    assert f"erased after {case.retention_until.isoformat()}" in done.stdout
 
 
 def test_people_never_linked_to_a_case_are_erased_after_a_silence(service):
