@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from sqlalchemy import select, text
@@ -15,6 +16,7 @@ PHONE = "+447700900461"
 OTHER_PHONE = "+447700900462"
 CHAT_ID = 5551234567
 FAMILY_WORDS = "Our brother Tobias Wren loved the allotment"
+FORM_WORDS = "Tobias was my cousin Marguerite's boy"
 
 
 def _every_stored_value(service) -> list[tuple[str, str, str]]:
@@ -41,6 +43,33 @@ def _in_clear(service, needles: dict[str, str]) -> list[str]:
     ]
 
 
+def _option_number(service, label_part: str) -> str:
+    """The number to send for an option of the quick replies last offered on SMS."""
+    with service.db.session() as s:
+        offered = s.scalars(
+            select(Message)
+            .where(Message.channel == "sms", Message.direction == "out", Message.choices.is_not(None))
+            .order_by(Message.id.desc())
+        ).first()
+        assert offered is not None and offered.choices
+        for n, choice in enumerate(offered.choices, start=1):
+            if label_part.lower() in choice["label"].lower():
+                return str(n)
+    raise AssertionError(f"no option like {label_part!r}")
+
+
+def _last_said(service) -> str:
+    with service.db.session() as s:
+        return (
+            s.scalars(
+                select(Message.body)
+                .where(Message.channel == "sms", Message.direction == "out")
+                .order_by(Message.id.desc())
+            ).first()
+            or ""
+        )
+
+
 def _needles(code: str) -> dict[str, Any]:
     return {
         "phone number": PHONE.removeprefix("+"),
@@ -50,6 +79,7 @@ def _needles(code: str) -> dict[str, Any]:
         "JOIN code": code,
         "JOIN code without its dash": code.replace("-", ""),
         "family words": "Tobias Wren",
+        "words in the form": "Marguerite",
     }
 
 
@@ -70,6 +100,17 @@ def test_no_column_holds_a_phone_number_chat_id_code_or_family_words_in_clear(
         twilio_post(client, sms(answer, frm=PHONE))
     with channel_service.db.session() as s:
         assert s.scalars(select(Contact.case_id)).first() is not None, "the code linked them"
+    # ... starts the form, says in their own words how they knew him, and pauses.
+    for answer in ("menu", "Tell us how you want to take part", "Another family member"):
+        twilio_post(client, sms(_option_number(channel_service, answer) if answer != "menu" else answer, frm=PHONE))
+    assert "how did you know them" in _last_said(channel_service)
+    twilio_post(client, sms(FORM_WORDS, frm=PHONE))
+    with channel_service.db.session() as s:
+        assert FORM_WORDS in json.dumps(s.scalars(select(Contact.draft)).first()), "their answer is saved"
+    twilio_post(client, sms("PAUSE", frm=PHONE))
+    resume = re.search(r"[A-Z0-9]{4}-[A-Z0-9]{4}", _last_said(channel_service))
+    assert resume, "a private code to carry on later"
+    needles["RESUME code"] = resume.group(0)
     # A Telegram user writes too; their replies go out through the outbox.
     tg_post(client, tg_message("hello", chat_id=CHAT_ID))
     make_dispatcher().run_once()
