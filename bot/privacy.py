@@ -80,7 +80,7 @@ def subject_access(session: Session, contact_id: int, *, staff_id: int | None) -
             "timezone": contact.timezone,
         },
         "addresses": [
-            {"channel": a.channel, "address": a.address}
+            {"channel": a.channel, "address": _shown_address(a)}
             for a in session.scalars(select(Address).where(Address.contact_id == contact_id).order_by(Address.id))
         ],
         "messages": [
@@ -138,6 +138,16 @@ def subject_access(session: Session, contact_id: int, *, staff_id: int | None) -
 ADVOCATE_NOTE_MARK = "advocate's note about you, written by staff (check for exemptions before release)"
 # Bookkeeping of the conversation itself (codes' hashes, counters), not information about the person.
 _INTERNAL_STATE = {"pending_code"}
+
+
+def _shown_address(address: Address) -> str:
+    """A phone number or chat as it is; a web chat's session id is a key to the conversation, so never."""
+    if address.channel in SESSION_CHANNELS:
+        return "a web chat session (its key is not shown)"
+    return address.address
+
+
+SESSION_CHANNELS = {"web"}
 
 
 def _iso(moment: datetime | None) -> str | None:

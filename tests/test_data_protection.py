@@ -218,6 +218,15 @@ def test_the_subject_access_copy_holds_tickets_notes_state_safe_times_and_attach
     assert base64.b64decode(copy["attachments"][0]["content_base64"]) == b"OggS-voice"
 
 
+def test_a_web_chat_session_key_is_not_handed_out_in_the_copy(service):
+    session_key = "k7Zq0v0b5mS3-web-session-key"
+    Person(service.engine, address=session_key, channel="web").says("hello")
+    with service.db.session() as s:
+        copy = subject_access(s, _only_contact_id(service), staff_id=None)
+    assert copy["addresses"][0]["channel"] == "web"
+    assert session_key not in json.dumps(copy), "whoever reads the copy could carry on the conversation"
+
+
 def test_the_export_command_writes_json_and_a_readable_pdf(service, settings, tmp_path):
     from pypdf import PdfReader
 
