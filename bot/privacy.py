@@ -123,7 +123,7 @@ def subject_access(session: Session, contact_id: int, *, staff_id: int | None) -
                         "at": e.created_at.isoformat(),
                         "what": e.kind,
                         "by": staff_names.get(e.staff_id) if e.staff_id else None,
-                        **({"advocate_note": e.note, "marked": ADVOCATE_NOTE_MARK} if e.note else {}),
+                        **_event_detail(e),
                     }
                     for e in session.scalars(
                         select(TicketEvent).where(TicketEvent.ticket_id == tk.id).order_by(TicketEvent.id)
@@ -138,6 +138,15 @@ def subject_access(session: Session, contact_id: int, *, staff_id: int | None) -
 ADVOCATE_NOTE_MARK = "advocate's note about you, written by staff (check for exemptions before release)"
 # Bookkeeping of the conversation itself (codes' hashes, counters), not information about the person.
 _INTERNAL_STATE = {"pending_code"}
+
+
+def _event_detail(event: TicketEvent) -> dict[str, str]:
+    """An advocate's note, marked as one; or what else the event recorded (to whom, which case)."""
+    if not event.note:
+        return {}
+    if event.kind == "note":
+        return {"advocate_note": event.note, "marked": ADVOCATE_NOTE_MARK}
+    return {"detail": event.note}
 
 
 def _shown_address(address: Address) -> str:
@@ -155,7 +164,8 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def subject_access_pdf(copy: dict[str, Any]) -> bytes:
-    """The same copy as a readable document: sections in plain words, attachments listed by type."""
+    """The same copy as a readable document in the person's language: sections in plain words."""
+    from bot.i18n import _, use_language
     from handoff.exports import SENSITIVITY, unicode_pdf
 
     pdf = unicode_pdf()
@@ -165,45 +175,48 @@ def subject_access_pdf(copy: dict[str, Any]) -> bytes:
         pdf.set_font("main", size=size)
         pdf.multi_cell(0, gap, text, new_x="LMARGIN", new_y="NEXT")
 
-    line(SENSITIVITY, 9)
     person = copy["contact"]
-    line(f"Everything we hold about you (record {person['id']})", 16, 9)
-    line(f"Review: {person['case'] or 'not linked to a review'}; language: {person['language'] or '-'}")
-    line(f"First contact: {person['created_at']}; discreet messages: {'yes' if person['discreet'] else 'no'}")
-    safe = copy["safe_times"]
-    line(f"Safe times: days {safe['days'] or 'not given'}, times {safe['times'] or 'not given'} ({safe['timezone']})")
-    state = copy["conversation_state"]
-    line(f"Where the conversation is: {state['state']}")
-    line("How we reach you", 13, 8)
-    for a in copy["addresses"]:
-        line(f"{a['channel']}: {a['address']}")
-    line("Messages", 13, 8)
-    for m in copy["messages"]:
-        who = "You" if m["direction"] == "in" else m["author"]
-        line(f"{m['at'][:16]}  {who} ({m['channel']}): {m['text']}")
-    line("Your answers", 13, 8)
-    for v in copy["contributions"]:
-        line(f"Version {v['version']} ({v['at'][:16]})", 11)
-        for key, value in (v["answers"] or {}).items():
-            line(f"{key}: {value}")
-    if copy["unsent_form_answers"]:
-        line("Answers not yet sent", 11)
-        for key, value in copy["unsent_form_answers"].items():
-            line(f"{key}: {value}")
-    line("Conversations with an advocate", 13, 8)
-    for tk in copy["tickets"]:
-        line(f"{tk['opened_on'][:16]}  {tk['reason']} ({tk['status']})", 11)
-        for e in tk["events"]:
-            line(f"{e['at'][:16]}  {e['what']}" + (f" by {e['by']}" if e["by"] else ""))
-            if "advocate_note" in e:
-                line(f"[Advocate's note about you] {e['advocate_note']}")
-    line("Files you sent", 13, 8)
-    for a in copy["attachments"]:
-        if a["content_type"].startswith("text/"):  # a written account reads as itself
-            line(f"{a['at'][:16]}  {a['content_type']}:")
-            line(base64.b64decode(a["content_base64"]).decode("utf-8", errors="replace"))
-        else:
-            line(f"{a['at'][:16]}  {a['content_type']} (included in full in the JSON copy)")
+    with use_language(person["language"]):
+        line(SENSITIVITY, 9)
+        line(_("Everything we hold about you"), 16, 9)
+        line(_("Review: {reference}").format(reference=person["case"] or _("not linked to a review")))
+        line(_("First message: {when}").format(when=person["created_at"][:16]))
+        safe = copy["safe_times"]
+        line(
+            _("Safe days: {days}. Safe times: {times}.").format(
+                days=", ".join(safe["days"] or []) or "-", times=", ".join(safe["times"] or []) or "-"
+            )
+        )
+        line(_("How we reach you"), 13, 8)
+        for a in copy["addresses"]:
+            line(f"{a['channel']}: {a['address']}")
+        line(_("Messages"), 13, 8)
+        for m in copy["messages"]:
+            who = _("You") if m["direction"] == "in" else m["author"]
+            line(f"{m['at'][:16]}  {who} ({m['channel']}): {m['text']}")
+        line(_("Your answers"), 13, 8)
+        for v in copy["contributions"]:
+            line(_("Version {number}").format(number=v["version"]) + f" ({v['at'][:16]})", 11)
+            for key, value in (v["answers"] or {}).items():
+                line(f"{key}: {value}")
+        if copy["unsent_form_answers"]:
+            line(_("Answers not sent yet"), 11)
+            for key, value in copy["unsent_form_answers"].items():
+                line(f"{key}: {value}")
+        line(_("Talking with an advocate"), 13, 8)
+        for tk in copy["tickets"]:
+            line(f"{tk['opened_on'][:16]}  {tk['reason']} ({tk['status']})", 11)
+            for e in tk["events"]:
+                line(f"{e['at'][:16]}  {e['what']}" + (f" ({e['by']})" if e["by"] else ""))
+                if "advocate_note" in e:
+                    line(_("Advocate's note about you: {note}").format(note=e["advocate_note"]))
+                elif "detail" in e:
+                    line(e["detail"])
+        line(_("Files you sent"), 13, 8)
+        for a in copy["attachments"]:
+            line(f"{a['at'][:16]}  {a['content_type']}")
+            if a["content_type"].startswith("text/"):  # a written account reads as itself
+                line(base64.b64decode(a["content_base64"]).decode("utf-8", errors="replace"))
     return bytes(pdf.output())
 
 
