@@ -51,7 +51,8 @@ def rotate_keys(
     max_batches: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RotationReport:
-    """Re-encrypt every encrypted value and re-index every address under the newest key, in batches."""
+    """Re-encrypt every encrypted value and re-index every address under the newest key, in batches
+    (`max_batches` stops early, as an interruption would; run again to carry on)."""
     report = RotationReport()
     budget = [max_batches]
 
@@ -64,7 +65,7 @@ def rotate_keys(
         return True
 
     for table_name, column_name in encrypted_columns():
-        # The raw ciphertext, read and written as plain text: never decrypted into memory here.
+        # The ciphertext as stored, as plain text: rotated token by token, never parsed or re-serialised.
         raw = table(table_name, column("id", Integer), column(column_name, Text))
         done = _rotate_column(db, raw, column_name, batch, spend)
         if done is None:
