@@ -272,13 +272,19 @@ def test_a_join_code_is_not_kept_in_clear_while_first_contact_is_unfinished(serv
     assert "linked to the review" in person.heard, "the code still links them once first contact is done"
 
 
+def _production(public_base_url: str | None = None) -> Settings:
+    key, secret = Fernet.generate_key().decode(), "s" * 40
+    if public_base_url is None:  # not set at all
+        return Settings(environment="production", secret_key=secret, data_key=key)
+    return Settings(environment="production", secret_key=secret, data_key=key, public_base_url=public_base_url)
+
+
 def test_production_refuses_to_start_without_an_https_public_base_url():
-    secrets = {"secret_key": "s" * 40, "data_key": Fernet.generate_key().decode(), "environment": "production"}
     with pytest.raises(ValidationError, match="PUBLIC_BASE_URL"):
-        Settings(**secrets)
+        _production()
     with pytest.raises(ValidationError, match="PUBLIC_BASE_URL"):
-        Settings(**secrets, public_base_url="http://dhr.example.org")
-    assert Settings(**secrets, public_base_url="https://dhr.example.org").public_base_url.startswith("https://")
+        _production(public_base_url="http://dhr.example.org")
+    assert _production(public_base_url="https://dhr.example.org").public_base_url == "https://dhr.example.org"
 
 
 def test_a_providers_error_is_kept_without_the_number_it_quotes(service):
