@@ -54,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--days", type=int, default=60, help="days until the code expires")
     invite.add_argument("--note", default=None, help="staff-only note, e.g. 'for the sister'")
     invite.set_defaults(func=cmd_case_invite)
+    from bot.privacy import add_case_close_command
+
+    add_case_close_command(case)
 
     for register in _plugin_registrars():
         register(sub)

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     code_attempts_per_code: int = Field(default=5, gt=0)
     code_attempts_global: int = Field(default=100, gt=0)
 
+    # Retention (`dhrbot data purge`, also run daily by the timers): a closed case's people are erased
+    # this many months after it closed; someone never linked to a case, this many days after they last wrote.
+    retention_months_after_close: int = Field(default=12, ge=1)
+    unlinked_contact_retention_days: int = Field(default=90, ge=1)
+
     @model_validator(mode="after")
     def _require_secrets_outside_development(self) -> Settings:
         if not self.database_url:
@@ -80,6 +85,12 @@ class Settings(BaseSettings):
             for name in ("secret_key", "data_key"):
                 if getattr(self, name).strip().lower() in PLACEHOLDERS:
                     raise ValueError(f"{name.upper()} must be set to a real secret outside development")
+        if self.environment == "production" and not self.public_base_url.startswith("https://"):
+            # Twilio signs what it posts against this address: without it every post would be refused.
+            raise ValueError(
+                "PUBLIC_BASE_URL must be set in production to the https:// address the service is reached at "
+                "(e.g. https://dhr.example.org): Twilio's signatures are checked against it"
+            )
         return self
 
     def resolved_secret_key(self) -> str:

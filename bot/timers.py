@@ -1,4 +1,5 @@
-"""Work done on a clock, beside the dispatcher: escalating untaken urgent tickets, gentle reminders, retention."""
+"""Work done on a clock, beside the dispatcher: escalating untaken urgent tickets, gentle reminders, retention
+(closed cases past their date, and people never linked to a case who have long been silent)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from bot.dialogue.reminders import send_due_reminders
-from bot.privacy import purge_expired_cases
+from bot.privacy import purge
 from bot.service import Service
 from bot.storage.models import utcnow
 from handoff.timers import escalation_tick
@@ -25,7 +26,10 @@ def tick(service: Service, today: date | None = None) -> None:
             service.db, after=timedelta(minutes=service.settings.urgent_escalation_minutes)
         ),
         "reminders": lambda: _in_session(service, lambda s: send_due_reminders(s, today)),
-        "retention": lambda: _in_session(service, lambda s: purge_expired_cases(s, today)),
+        "retention": lambda: _in_session(
+            service,
+            lambda s: purge(s, today, unlinked_after_days=service.settings.unlinked_contact_retention_days),
+        ),
     }
     for name, job in jobs.items():
         try:

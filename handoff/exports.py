@@ -101,8 +101,8 @@ def _can_shape() -> bool:
     return True
 
 
-def case_pdf(session: Session, case: Case) -> bytes:
-    """A summary for the overview report, in a Unicode font."""
+def unicode_pdf() -> FPDF:
+    """A blank document whose font "main" writes every script families use (with fallbacks and shaping)."""
     pdf = FPDF()
     main = next((p for p in map(_font_path, MAIN_FONTS) if p), None)
     if main is None:
@@ -119,6 +119,12 @@ def case_pdf(session: Session, case: Case) -> bytes:
         # Arabic-script languages need joining and right-to-left order; Indic scripts need conjuncts.
         pdf.set_text_shaping(True)
     pdf.set_auto_page_break(True, margin=18)
+    return pdf
+
+
+def case_pdf(session: Session, case: Case) -> bytes:
+    """A summary for the overview report, in a Unicode font."""
+    pdf = unicode_pdf()
     pdf.add_page()
     pdf.set_font("main", size=9)
     pdf.multi_cell(0, 5, SENSITIVITY, new_x="LMARGIN", new_y="NEXT")

@@ -21,6 +21,7 @@ from bot.i18n import use_language
 from bot.service import Service
 from bot.storage.models import Address, Contact, Message, utcnow
 from bot.storage.outbox import ANNOUNCE_EVERY, latest_address
+from bot.storage.scrub import scrub_personal
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ class Dispatcher:
 
     def _record_failure(self, message_id: int, exc: SendError) -> None:
         now = self.clock()
-        detail = str(exc)[:500]
+        detail = scrub_personal(str(exc))[:500]  # a provider's error can quote the number it refused
         from bot.channels.twilio_channel import WindowClosed
 
         with self.db.session() as s:

@@ -32,7 +32,12 @@ def new_code() -> str:
 
 def code_hash(code: str) -> str:
     """The keyed hash stored instead of a code."""
-    return cipher().blind_index("code:" + re.sub(r"[^A-Z0-9]", "", code.upper()))
+    return code_hashes(code)[0]
+
+
+def code_hashes(code: str) -> list[str]:
+    """The code's keyed hash under every configured key: a code issued before a key rotation still works."""
+    return cipher().blind_indexes("code:" + re.sub(r"[^A-Z0-9]", "", code.upper()))
 
 
 def join_code_in(text: str) -> str | None:
@@ -133,7 +138,7 @@ def try_resume(session: Session, policy: CodePolicy, code: str, client: str, now
     """Check a RESUME code within the limits; a wrong or run-out code is counted against the address."""
     if wait_before_trying(session, policy, code, client, now) > timedelta(0):
         return ResumeAttempt("wait")
-    owner = session.scalars(select(Contact).where(Contact.resume_code_hash == code_hash(code))).first()
+    owner = session.scalars(select(Contact).where(Contact.resume_code_hash.in_(code_hashes(code)))).first()
     expires = owner.resume_code_expires_at if owner is not None else None
     if owner is None or expires is None or expires <= now:
         record_wrong_code(session, "resume", code, client, now)

@@ -73,12 +73,12 @@ class Engine:
 
     def language_of(self, channel: str, address: str) -> str | None:
         """The language a person chose, if they have chosen one (the web chat follows it)."""
-        index = cipher().blind_index(f"{channel}:{address}")
+        indexes = cipher().blind_indexes(f"{channel}:{address}")
         with self.db.session() as s:
             return s.scalar(
                 select(Contact.language)
                 .join(Address, Address.contact_id == Contact.id)
-                .where(Address.channel == channel, Address.address_index == index)
+                .where(Address.channel == channel, Address.address_index.in_(indexes))
             )
 
     def last_said(self, channel: str, address: str) -> list[tuple[int, Outbound]] | None:
@@ -89,9 +89,11 @@ class Engine:
         person's behalf that could be taken as an answer; the ids let it ignore the same message
         arriving live.
         """
-        index = cipher().blind_index(f"{channel}:{address}")
+        indexes = cipher().blind_indexes(f"{channel}:{address}")
         with self.db.session() as s:
-            found = s.scalars(select(Address).where(Address.channel == channel, Address.address_index == index)).first()
+            found = s.scalars(
+                select(Address).where(Address.channel == channel, Address.address_index.in_(indexes))
+            ).first()
             if found is None:
                 return None
             last_in = s.scalar(
@@ -189,12 +191,14 @@ class Engine:
 
         Also what came of a RESUME code, and (when it moved the conversation) the person's earlier address.
         """
-        index = cipher().blind_index(f"{inbound.channel}:{inbound.address}")
+        # Every key's index: during a key rotation an address may still carry the older one.
+        indexes = cipher().blind_indexes(f"{inbound.channel}:{inbound.address}")
+        index = indexes[0]
         # The usual case, in one round trip: the address and its person, locked.
         stmt = (
             select(Address, Contact)
             .join(Contact, Contact.id == Address.contact_id)
-            .where(Address.channel == inbound.channel, Address.address_index == index)
+            .where(Address.channel == inbound.channel, Address.address_index.in_(indexes))
             .execution_options(populate_existing=True)
         )
         if self.db.is_postgres:

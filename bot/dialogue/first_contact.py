@@ -98,7 +98,7 @@ class FirstContact(Step):
         join = codes.join_code_in(self.t.text)
         if join:
             if self.c.state in ("new", "language"):
-                self.t.set_data(pending_code=join)
+                self.t.set_data(pending_code=codes.code_hashes(join))  # kept hashed, never in clear
                 return False
             if self._join(join) and self.c.state == "code":
                 self._reach_menu()  # the code they were asked for: nothing more to ask
@@ -152,22 +152,26 @@ class FirstContact(Step):
         self._reprompt()
         return True
 
-    def _join(self, code: str) -> bool:
-        """Link the person to their case with a single-use invitation code."""
+    def _join(self, code: str | list[str]) -> bool:
+        """Link the person to their case with a single-use invitation code (or its hashes, kept while
+        first contact finishes)."""
         t, c = self.t, self.c
         # Wrong codes are counted per code, per address and overall, in the database (see codes.py).
         client, tried_at = f"{t.inbound.channel}:{t.inbound.address}", t.inbound.received_at
-        if codes.wait_before_trying(t.session, t.code_policy, code, client, tried_at) > timedelta(0):
+        # A code kept while first contact finished is known only by its hashes: the first names it.
+        tried = code if isinstance(code, str) else code[0]
+        if codes.wait_before_trying(t.session, t.code_policy, tried, client, tried_at) > timedelta(0):
             t.say(_("That code has been tried too many times. Please ask the person who gave it to you for help."))
             return False
-        invitation = t.session.scalars(select(Invitation).where(Invitation.code_hash == codes.code_hash(code))).first()
+        hashes = code if isinstance(code, list) else codes.code_hashes(code)
+        invitation = t.session.scalars(select(Invitation).where(Invitation.code_hash.in_(hashes))).first()
         now = utcnow()
         valid = invitation is not None and invitation.used_at is None and invitation.expires_at > now
         if invitation is not None and invitation.used_by_contact_id == c.id:
             t.say(_("You are already linked to this review."))
             return True
         if not valid or (c.case_id is not None and invitation is not None and c.case_id != invitation.case_id):
-            codes.record_wrong_code(t.session, "join", code, client, tried_at)
+            codes.record_wrong_code(t.session, "join", tried, client, tried_at)
             t.say(
                 _(
                     "Sorry, that code did not work. It may have been used already or run out. Please check it and try again, or ask the person who gave it to you for a new one."
@@ -194,7 +198,7 @@ class FirstContact(Step):
         t = self.t
         join = codes.join_code_in(t.text)
         if join:
-            t.set_data(pending_code=join)
+            t.set_data(pending_code=codes.code_hashes(join))  # kept hashed, never in clear
         # The app's language setting, or the language the first message was written in.
         hint = resolve_language(t.inbound.language_hint) or t.detected_language
         with use_language(hint or "en"):

@@ -14,10 +14,12 @@ class DataCipher:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise ValueError("at least one DATA_KEY is needed")
+        self._newest = Fernet(keys[0].encode())
         self._fernet = MultiFernet([Fernet(k.encode()) for k in keys])
-        # Derived (never the cipher key itself), and from the oldest key so that adding a newer key
-        # in front for rotation does not change the index of addresses already stored.
-        self._index_key = hashlib.sha256(b"dhrbot-blind-index:" + keys[-1].encode()).digest()
+        # One index key per data key, derived (never the cipher key itself), newest first. New values
+        # are indexed with the newest; look-ups try them all, so that people stay known while
+        # `dhrbot data rotate-key` re-indexes what is stored (see docs/data-protection.md).
+        self._index_keys = [hashlib.sha256(b"dhrbot-blind-index:" + k.encode()).digest() for k in keys]
 
     def encrypt(self, plaintext: str) -> str:
         """Ciphertext safe to store in a text column."""
@@ -34,9 +36,21 @@ class DataCipher:
         """Re-encrypt with the newest key."""
         return self._fernet.rotate(token.encode()).decode()
 
+    def is_current(self, token: str) -> bool:
+        """Whether this ciphertext is already under the newest key (nothing to rotate)."""
+        try:
+            self._newest.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
     def blind_index(self, value: str) -> str:
-        """A keyed hash to look a value up by, without storing the value in clear."""
-        return hmac.new(self._index_key, value.encode(), hashlib.sha256).hexdigest()
+        """A keyed hash to look a value up by, without storing the value in clear (newest key)."""
+        return self.blind_indexes(value)[0]
+
+    def blind_indexes(self, value: str) -> list[str]:
+        """The value's keyed hash under every configured key, newest first: what a look-up matches."""
+        return [hmac.new(key, value.encode(), hashlib.sha256).hexdigest() for key in self._index_keys]
 
 
 _cipher: DataCipher | None = None

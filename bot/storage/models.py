@@ -78,6 +78,27 @@ class EncryptedJSON(TypeDecorator[Any]):
         return None if value is None else json.loads(cipher().decrypt(value))
 
 
+class ProviderId(TypeDecorator[str]):
+    """The id a provider gave our send, with nothing in it that names the person: Telegram's
+    "chat:message" id keeps the message number, but the chat id becomes a keyed hash (Twilio's
+    SM... ids name nobody and are kept as they are)."""
+
+    impl = String(100)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        # Comparisons go through here too, so `Message.provider_id == "777001:15"` finds the row.
+        return None if value is None else pseudonymous_provider_id(value)
+
+
+def pseudonymous_provider_id(value: str) -> str:
+    """A Telegram "chat:message" id with the chat id replaced by a keyed hash; other ids unchanged."""
+    chat, sep, message = value.partition(":")
+    if not sep or not chat.lstrip("-").isdigit():
+        return value
+    return "tg" + cipher().blind_index("telegram-chat:" + chat)[:24] + ":" + message
+
+
 class Base(DeclarativeBase):
     """Base of every table."""
 
@@ -169,7 +190,8 @@ class Case(Base):
     lead_advocate_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     deputy_advocate_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
-    retention_until: Mapped[date | None] = mapped_column(Date)
+    retention_until: Mapped[date | None] = mapped_column(Date)  # set when the case is closed
+    closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -262,7 +284,7 @@ class Message(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     provider_message_id: Mapped[str | None] = mapped_column(String(100))  # inbound id from provider
-    provider_id: Mapped[str | None] = mapped_column(String(100), index=True)  # id the provider gave our send
+    provider_id: Mapped[str | None] = mapped_column(ProviderId, index=True)  # id the provider gave our send
     media: Mapped[list[dict[str, Any]] | None] = mapped_column(EncryptedJSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
