@@ -297,12 +297,15 @@ class Dispatcher:
                 return self._stand_in(s, message, contact, address, "template", now)
             if contact.discreet and not message.prompted and message.channel in DISCREET_CHANNELS:
                 return self._stand_in(s, message, contact, address, "notice", now)
-            progress = {
-                "parts_done": message.parts_sent,
-                "unsure_since": message.unsure_since,
-                "on_part": partial(self._record_part, message_id, token),
-            }
-            return Delivery(message.channel, address.address, reply, **progress), "content"
+            delivery = Delivery(
+                message.channel,
+                address.address,
+                reply,
+                parts_done=message.parts_sent,
+                unsure_since=message.unsure_since,
+                on_part=partial(self._record_part, message_id, token),
+            )
+            return delivery, "content"
 
     def _stand_in(
         self, s: Session, message: Message, contact: Contact, address: Address, kind: str, now: datetime
@@ -397,9 +400,7 @@ class Dispatcher:
             message.unsure_since = None
             message.next_attempt_at = now
 
-    def _record_failure(
-        self, message_id: int, token: str, exc: SendError, *, began: datetime | None = None
-    ) -> None:
+    def _record_failure(self, message_id: int, token: str, exc: SendError, *, began: datetime | None = None) -> None:
         """Count the attempt against this message alone: retry later, or fail it with the reason."""
         _retrying(partial(self._write_failure, message_id, token, exc, began))
 
