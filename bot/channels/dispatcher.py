@@ -248,7 +248,7 @@ class Dispatcher:
         delivery, kind = decision
         sender = self.senders[delivery.channel]
         if delivery.unsure_since is not None:  # (`make chaos` explains duplicates by this line)
-            log.info("message %s: an earlier attempt may have reached the provider; sending after checking", message_id)
+            log.info("message %s: an earlier attempt may have reached the provider", message_id)
         began = self.clock()
         try:
             provider_id = sender.send(delivery)
