@@ -84,6 +84,7 @@ class Outcome:
     webhooks: int = 0  # requests posted, duplicates included
     unique_in: int = 0  # distinct messages the people sent
     refused: int = 0  # never answered 200, even after the provider's retries
+    reposted: int = 0  # posts that failed (an error, or no answer) and were made again
     stored_in: int = 0
     outbound: int = 0
     provider_sends: int = 0
@@ -134,12 +135,13 @@ class Chaos:
         self.db_url = db_url
         self.var = var
         self.data_key = Fernet.generate_key().decode()
-        self.engine = create_engine(db_url)
+        self.engine = create_engine(db_url, pool_pre_ping=True)  # its connections are dropped too
         self.base = f"http://127.0.0.1:{args.port}"
         self.server: subprocess.Popen[bytes] | None = None
         self.workers: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
         self.phase = 0
+        self.reposted = 0
         configure_cipher([self.data_key])  # to read the outbox back (bodies are encrypted)
         self.env = dict(
             os.environ,
@@ -222,6 +224,7 @@ class Chaos:
         `during` runs in a thread alongside (the fault). Returns the refused count and the keys answered 200."""
         answered: set[str] = set()
         refused = 0
+        self.reposted = 0
 
         async def one(client: httpx.AsyncClient, gate: asyncio.Semaphore, hook: Webhook) -> None:
             nonlocal refused
@@ -234,6 +237,7 @@ class Chaos:
                             return
                     except httpx.HTTPError:
                         pass
+                self.reposted += 1
                 await asyncio.sleep(min(0.25 * 2**attempt, 3.0))  # the provider tries again later
             refused += 1
 
@@ -335,6 +339,12 @@ class Chaos:
                 if owners[key] & unsure:
                     outcome.explained += extra
         outcome.statuses = dict(statuses)
+        retried = Counter(row.channel for row in rows if row.direction == "out" and row.id in unsure)
+        if retried:
+            outcome.notes.append(
+                f"{sum(retried.values())} message(s) had an unsure attempt ({retried['sms']} SMS, checked with"
+                f" Twilio first; {retried['telegram']} Telegram, sent once more)"
+            )
         # Every message a person sent and the provider delivered to us (answered 200) is stored once.
         if outcome.stored_in != len(answered):
             outcome.notes.append(f"{len(answered)} webhooks answered 200 but {outcome.stored_in} messages stored")
@@ -359,6 +369,7 @@ def burst(chaos: Chaos, fault: str, sms: int, telegram: int, *, drain: float = 1
     hooks = chaos.webhooks(people, "hello")
     outcome.webhooks = outcome.unique_in = len(hooks)
     outcome.refused, answered = chaos.post(hooks, during)
+    outcome.reposted = chaos.reposted
     chaos.drain(after, drain)
     chaos.count(outcome, people, after, answered)
     outcome.seconds = round(time.monotonic() - started, 1)
@@ -383,12 +394,24 @@ def provider_429(chaos: Chaos) -> Outcome:
 
 
 def latency(chaos: Chaos) -> Outcome:
+    # The workers are paused while the people write, so that one claim takes all their replies: one
+    # dispatcher then works a batch for a minute, twice its lease, while the others look for claims
+    # that ran out.
     chaos.standin.delay = 5.0
+    paused = list(chaos.workers)
+    for worker in paused:
+        worker.send_signal(signal.SIGSTOP)
+
+    def resume() -> None:
+        time.sleep(3.0)
+        for worker in paused:
+            worker.send_signal(signal.SIGCONT)
+
     try:
-        outcome = burst(chaos, "provider takes 5 s a send (SMS)", 3, 0, drain=240)
+        outcome = burst(chaos, "provider takes 5 s a send (SMS)", 6, 0, during=resume, drain=240)
     finally:
         chaos.standin.delay = 0.0
-    outcome.notes.append("one dispatcher works a batch for longer than its 30 s claim: renewed, not taken over")
+    outcome.notes.append("one claim took every reply: renewed while worked (about 60 s), never taken over")
     return outcome
 
 
@@ -420,13 +443,17 @@ def kill_worker(chaos: Chaos) -> Outcome:
 
 
 def kill_web(chaos: Chaos) -> Outcome:
+    killed: list[int] = []
+
     def kill() -> None:
         time.sleep(1.0)
         pids = chaos.web_processes()
         if pids:
             os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
 
     outcome = burst(chaos, "kill -9 of a web process mid-burst", 40, 40, during=kill)
+    outcome.notes.append(f"{len(killed)} web process killed; the server started another")
     chaos.wait_web_processes(2)
     outcome.notes.append("requests cut off were posted again, as the providers do; duplicates caught by their ids")
     return outcome
@@ -511,6 +538,7 @@ def duplicates(chaos: Chaos) -> Outcome:
         mixed.insert(shuffle.randrange(len(mixed) + 1), hook)
     outcome.webhooks, outcome.unique_in = len(mixed), len(hooks)
     outcome.refused, answered = chaos.post(mixed)
+    outcome.reposted = chaos.reposted
     chaos.drain(after, 180)
     chaos.count(outcome, people, after, answered)
     outcome.seconds = round(time.monotonic() - started, 1)
@@ -536,7 +564,8 @@ def table(outcomes: list[Outcome]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
-        posted = f"{o.unique_in} ({o.webhooks})" + (f", {o.refused} refused" if o.refused else "")
+        posted = f"{o.unique_in} ({o.webhooks}" + (f", {o.reposted} re-posted" if o.reposted else "") + ")"
+        posted += f", {o.refused} refused" if o.refused else ""
         lines.append(
             f"| {o.fault} | {posted} | {o.outbound} | {o.provider_sends} | **{o.lost}** |"
             f" {o.duplicated} ({o.explained}) | {o.seconds} |"
