@@ -185,7 +185,7 @@ class Chaos:
         children: list[int] = []
         for task in Path(f"/proc/{self.server.pid}/task").iterdir():
             children += [int(pid) for pid in (task / "children").read_text().split()]
-        return [pid for pid in children if "dhrbot" in _cmdline(pid) or "multiprocessing" in _cmdline(pid)]
+        return [pid for pid in children if "spawn_main" in _cmdline(pid)]  # not multiprocessing's resource tracker
 
     def wait_web_processes(self, count: int, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
