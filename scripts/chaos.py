@@ -142,6 +142,7 @@ class Chaos:
         self.logs: list[Path] = []
         self.phase = 0
         self.reposted = 0
+        self.post_failures: Counter[str] = Counter()
         configure_cipher([self.data_key])  # to read the outbox back (bodies are encrypted)
         self.env = dict(
             os.environ,
@@ -237,6 +238,7 @@ class Chaos:
         answered: set[str] = set()
         refused = 0
         self.reposted = 0
+        self.post_failures: Counter[str] = Counter()
 
         async def one(client: httpx.AsyncClient, gate: asyncio.Semaphore, hook: Webhook) -> None:
             nonlocal refused
@@ -247,8 +249,9 @@ class Chaos:
                         if response.status_code == 200:
                             answered.add(hook.key)
                             return
-                    except httpx.HTTPError:
-                        pass
+                        self.post_failures[f"HTTP {response.status_code}"] += 1
+                    except httpx.HTTPError as exc:
+                        self.post_failures[type(exc).__name__] += 1
                 self.reposted += 1
                 await asyncio.sleep(min(0.25 * 2**attempt, 3.0))  # the provider tries again later
             refused += 1
@@ -382,6 +385,8 @@ def burst(chaos: Chaos, fault: str, sms: int, telegram: int, *, drain: float = 1
     outcome.webhooks = outcome.unique_in = len(hooks)
     outcome.refused, answered = chaos.post(hooks, during)
     outcome.reposted = chaos.reposted
+    if chaos.post_failures:
+        outcome.notes.append("posts that failed: " + ", ".join(f"{n} {k}" for k, n in chaos.post_failures.items()))
     chaos.drain(after, drain)
     chaos.count(outcome, people, after, answered)
     outcome.seconds = round(time.monotonic() - started, 1)
