@@ -22,6 +22,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -599,10 +600,16 @@ def table(outcomes: list[Outcome]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL", ""))
-    parser.add_argument("--port", type=int, default=8766)
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
     parser.add_argument("--only", nargs="*", choices=sorted(FAULTS), help="run only these faults")
     parser.add_argument("--write", type=Path, default=None, help="put the table into this file (between markers)")
     args = parser.parse_args()
+    if not args.port:
+        # A free port of our own: a web process left over from an earlier run (SO_REUSEPORT) would
+        # otherwise share it, against a database that no longer exists.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            args.port = probe.getsockname()[1]
     if not args.database_url.startswith("postgresql"):
         raise SystemExit("make chaos needs PostgreSQL (--database-url or TEST_DATABASE_URL)")
 
