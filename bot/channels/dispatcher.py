@@ -237,7 +237,9 @@ class Dispatcher:
         Whatever goes wrong with this message is recorded against it alone: the rest of the batch goes on."""
         token = self.token
         try:
-            decision = self._decide(message_id, token)
+            decision = _retrying(partial(self._decide, message_id, token))
+        except DBAPIError:
+            raise  # the database, not the message: it is claimed again when the lease runs out
         except Exception as exc:  # a message that cannot be read or prepared (say, after a key change)
             log.exception("message %s could not be prepared for sending", message_id)
             failure = SendError(f"could not be read or prepared: {type(exc).__name__}", temporary=True)
@@ -482,14 +484,14 @@ _T = TypeVar("_T")
 
 
 def _retrying(write: Callable[[], _T], tries: int = 3) -> _T:
-    """Record an outcome through a dropped database connection: a send not recorded would go again."""
+    """Read or record through a dropped database connection: a send not recorded would go again."""
     for attempt in range(tries):
         try:
             return write()
         except DBAPIError as exc:
             if not exc.connection_invalidated or attempt == tries - 1:
                 raise
-            log.warning("database connection lost while recording a send; trying again")
+            log.warning("database connection lost while preparing or recording a send; trying again")
             time.sleep(0.2 * 2**attempt)
     raise AssertionError("unreachable")
 
