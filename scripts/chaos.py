@@ -348,12 +348,17 @@ class Chaos:
         unsure = self.unsure_messages()
         outcome.provider_sends = sum(got.values())
         outcome.lost = sum(max(0, n - got[key]) for key, n in expected.items())
+        channel_of = {row.id: row.channel for row in rows}
+        duplicated_on: Counter[str] = Counter()
         for key, n in got.items():
             extra = n - expected[key]
             if extra > 0:
                 outcome.duplicated += extra
+                duplicated_on[", ".join(sorted({channel_of[i] for i in owners[key]}) or ["unknown"])] += extra
                 if owners[key] & unsure:
                     outcome.explained += extra
+        if duplicated_on:
+            outcome.notes.append("duplicated: " + ", ".join(f"{n} {k}" for k, n in duplicated_on.items()))
         outcome.statuses = dict(statuses)
         retried = Counter(row.channel for row in rows if row.direction == "out" and row.id in unsure)
         if retried:

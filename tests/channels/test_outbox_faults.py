@@ -81,9 +81,9 @@ def test_a_dispatcher_whose_claim_was_taken_over_does_not_send_it_too(channel_se
 
 
 def test_a_slow_provider_does_not_let_a_batch_outlive_its_claim(channel_service, standin, make_dispatcher, clock):
-    # Real time: sends take 0.25 s, a claim lasts 1 s unless renewed, and a second dispatcher keeps
-    # looking for claims that ran out. Each message must reach the provider once.
-    config = {"lease": timedelta(seconds=1), "renew_every": timedelta(seconds=0.3), "batch": 20}
+    # Real time: 8 sends of 0.5 s each in one batch, a claim lasts 3 s unless renewed, and a second
+    # dispatcher keeps looking for claims that ran out. Each message must reach the provider once.
+    config = {"lease": timedelta(seconds=3), "renew_every": timedelta(seconds=1), "batch": 20}
     first, second = make_dispatcher(**config), make_dispatcher(**config)
     for n in range(4):
         someone_we_know(channel_service, clock, first, address=f"+4477009004{n:02d}")
@@ -92,7 +92,7 @@ def test_a_slow_provider_does_not_let_a_batch_outlive_its_claim(channel_service,
     for n, text in enumerate(texts):
         reply_to(channel_service, text, address=f"+4477009004{n:02d}")
         reply_to(channel_service, text + " (2)", address=f"+4477009004{n:02d}")
-    standin.delay = 0.25
+    standin.delay = 0.5
 
     worker = threading.Thread(target=settle, args=(first,))
     worker.start()
@@ -237,7 +237,7 @@ def test_a_telegram_send_answered_too_late_is_retried_once_only(channel_service,
     message_id = advocate_says(channel_service, text, address="5150", channel="telegram")
     impatient = HTTPXRequest(read_timeout=0.3)
     dispatcher.senders["telegram"]._bot = Bot(TG_TOKEN, base_url=standin.url + "/bot", request=impatient)
-    standin.hang_next("sendMessage", 1.0, times=5)
+    standin.hang_next("sendMessage", 1.0, times=2)
 
     for _ in range(6):
         dispatcher.run_once()
