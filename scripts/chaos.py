@@ -239,7 +239,7 @@ class Chaos:
         answered: set[str] = set()
         refused = 0
         self.reposted = 0
-        self.post_failures: Counter[str] = Counter()
+        self.post_failures = Counter()
 
         async def one(client: httpx.AsyncClient, gate: asyncio.Semaphore, hook: Webhook) -> None:
             nonlocal refused
@@ -381,7 +381,9 @@ def _cmdline(pid: int) -> str:
 
 
 # ---------------------------------------------------------------------- the faults
-def burst(chaos: Chaos, fault: str, sms: int, telegram: int, *, drain: float = 120.0, during=None) -> Outcome:
+def burst(
+    chaos: Chaos, fault: str, sms: int, telegram: int, *, drain: float = 120.0, during: Callable[[], None] | None = None
+) -> Outcome:
     """New people write once each while a fault is on; the outbox drains; everything is counted."""
     started = time.monotonic()
     outcome = Outcome(fault)
