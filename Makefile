@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LANGS := en cy ur pa bn gu hi ar fa ckb tr so es pt pl ro fr
 
-.PHONY: run test setup catalogs extract migrate lint format browser-deps postgres-deps rasa bench-nlu bench-channels clean
+.PHONY: run test setup catalogs extract migrate lint format browser-deps postgres-deps rasa bench-nlu bench-channels chaos clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -75,6 +75,12 @@ bench-nlu: setup
 ## Webhooks per second against `dhrbot serve --workers 2` on PostgreSQL (docs/benchmarks-channels.md).
 bench-channels: setup
 	$(BIN)/python scripts/bench_channels.py --workers 2 --rate 300 --seconds 20 --closed 4000 \
+	  --database-url "$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
+
+## The fault suite: the real server and workers on PostgreSQL under provider faults, kills and database
+## drops; counts lost and duplicated messages per fault (a few minutes; not part of `make test`).
+chaos: setup
+	$(BIN)/python scripts/chaos.py --write docs/reliability.md \
 	  --database-url "$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 
 clean:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from bot.dialogue.messages import Choice, Outbound
@@ -16,6 +18,16 @@ class Delivery:
     address: str  # phone number in E.164, or Telegram chat id
     reply: Outbound
     template_sid: str | None = None  # WhatsApp content template, used outside the 24-hour window
+    parts_done: int = 0  # parts of a long message the provider already has: a retry goes on after them
+    # An earlier attempt from this moment may have reached the provider: look before sending again.
+    unsure_since: datetime | None = None
+    # Told after each part the provider accepted (part number, of how many, its id); raises ClaimLost to stop.
+    on_part: Callable[[int, int, str], None] | None = field(default=None, compare=False, repr=False)
+
+    def part_sent(self, number: int, of: int, provider_id: str) -> None:
+        """Record one part as sent, so that a retry never sends it again."""
+        if self.on_part is not None:
+            self.on_part(number, of, provider_id)
 
 
 class SendError(Exception):
@@ -25,6 +37,21 @@ class SendError(Exception):
         super().__init__(detail)
         self.temporary = temporary
         self.retry_after = retry_after
+
+
+class AmbiguousSend(SendError):
+    """The request reached the provider, but no answer came in time: the message may have been sent.
+
+    `checkable`: the provider can be asked afterwards whether it has the message (Twilio can list
+    what was sent to a number; Telegram's Bot API cannot)."""
+
+    def __init__(self, detail: str, *, checkable: bool) -> None:
+        super().__init__(detail, temporary=True)
+        self.checkable = checkable
+
+
+class ClaimLost(Exception):
+    """Another dispatcher holds this message now: stop sending it."""
 
 
 class RecipientBlocked(SendError):

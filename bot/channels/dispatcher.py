@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
-from sqlalchemy import and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, exists, func, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, aliased, defer
 
-from bot.channels.base import Delivery, RecipientBlocked, Sender, SendError, reply_from_row
+from bot.channels.base import (
+    AmbiguousSend,
+    ClaimLost,
+    Delivery,
+    RecipientBlocked,
+    Sender,
+    SendError,
+    reply_from_row,
+)
 from bot.channels.policy import next_safe_moment
 from bot.channels.registry import channel
 from bot.dialogue.contributions import latest_version
@@ -28,10 +40,14 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 # Outbox statuses (Message.status, outbound rows):
-#   queued -> sending (claimed, with a lease) -> sent -> delivered | failed (provider callback)
+#   queued -> sending (claimed, with a lease and a fencing token) -> sent -> delivered | failed (provider callback)
 #   held: not a safe time to contact the person; next_attempt_at is the start of their next safe window
 #   awaiting_reply: a neutral notice or WhatsApp template went out; the content follows when they write
 #   suppressed: the person had opted out; failed: permanent error, or MAX_ATTEMPTS temporary ones
+# Each claim writes a new token into the rows it takes; the send checks it just before the provider call
+# and the outcome is recorded only while it still holds, so a claim taken over is never sent twice.
+# `unsure_since` marks an attempt whose outcome is unknown (no answer in time, or a dispatcher that died
+# mid-send): the next attempt asks the provider first where it can (Twilio), and otherwise resends once.
 DUE_STATUSES = ("queued", "held")
 
 
@@ -40,7 +56,11 @@ class DispatchConfig:
     """How the dispatcher paces itself."""
 
     batch: int = 20
-    lease: timedelta = timedelta(minutes=2)  # a crashed dispatcher's claims are taken over after this
+    # A dead dispatcher's claims are taken over after this. A live one renews the claims of its batch
+    # every `renew_every`, so a claim always outlasts the provider call in progress (the slowest client
+    # timeout, Twilio's, is 15 s) and is not taken over while its batch is worked through.
+    lease: timedelta = timedelta(seconds=30)
+    renew_every: timedelta = timedelta(seconds=10)
     backoff: timedelta = timedelta(seconds=30)  # doubled after each temporary failure
     max_backoff: timedelta = timedelta(hours=1)
     idle_sleep: float = 0.5
@@ -70,6 +90,7 @@ class Dispatcher:
         self.config = config or DispatchConfig(whatsapp_template_sid=_template_sid(service))
         self.clock = clock
         self.senders: dict[str, Sender] = {ch: s for s in senders for ch in s.channels}
+        self.token = ""  # the fencing token of this dispatcher's latest claim
 
     # ------------------------------------------------------------------ the loop
     def run_forever(self, stop: threading.Event) -> None:
@@ -95,8 +116,15 @@ class Dispatcher:
         """Release answered holds, claim a batch of due messages and process each; returns how many."""
         self.release_answered()
         claimed = self.claim()
-        for message_id in claimed:
-            self.process(message_id)
+        renew_at = self.clock() + self.config.renew_every
+        for n, message_id in enumerate(claimed):
+            if self.clock() >= renew_at:  # a slow provider: keep the rest of the batch ours
+                self.renew(claimed[n:])
+                renew_at = self.clock() + self.config.renew_every
+            try:
+                self.process(message_id)
+            except Exception:  # even recording failed (the database went away): the others still go
+                log.exception("message %s: its outcome could not be recorded", message_id)
         return len(claimed)
 
     # ------------------------------------------------------------------ claiming
@@ -135,15 +163,43 @@ class Dispatcher:
             # not waited for; the row locks last until this claim commits.
             people = people.with_for_update(skip_locked=True)
         # One conditional UPDATE: a message is ours only if it was still due when we wrote to it.
+        token = secrets.token_hex(16)
         stmt = (
             update(Message)
             .where(Message.contact_id.in_(people.scalar_subquery()), due)
-            .values(status="sending", claimed_until=now + self.config.lease, attempts=Message.attempts + 1)
+            .values(
+                status="sending",
+                claimed_until=now + self.config.lease,
+                claim_token=token,
+                attempts=Message.attempts + 1,
+                # Taken over from a dispatcher that died: it may have been sending it. Its claim was
+                # last written at most a lease before it ran out.
+                unsure_since=case(
+                    (Message.status == "sending", func.coalesce(Message.unsure_since, Message.claimed_until)),
+                    else_=Message.unsure_since,
+                ),
+            )
             .returning(Message.id)
             .execution_options(synchronize_session=False)
         )
         with self.db.session() as s:
-            return sorted(s.scalars(stmt).all())
+            claimed = sorted(s.scalars(stmt).all())
+        self.token = token
+        return claimed
+
+    def renew(self, message_ids: list[int]) -> None:
+        """Extend this dispatcher's claim on messages of its batch not yet sent (one statement)."""
+        now = self.clock()
+        try:
+            with self.db.session() as s:
+                s.execute(
+                    update(Message)
+                    .where(Message.id.in_(message_ids), Message.claim_token == self.token, Message.status == "sending")
+                    .values(claimed_until=now + self.config.lease)
+                    .execution_options(synchronize_session=False)
+                )
+        except DBAPIError:  # the fence still holds: what is not renewed in time is left to others
+            log.warning("could not renew the outbox claims of a batch", exc_info=True)
 
     def release_answered(self) -> int:
         """Messages waiting for the person to write go out once they have (now prompted by them)."""
@@ -152,6 +208,7 @@ class Dispatcher:
             rows = s.execute(
                 select(Message, Contact)
                 .join(Contact, Contact.id == Message.contact_id)
+                .options(defer(Message.body), defer(Message.media))  # one unreadable body must not stop them all
                 .where(
                     Message.direction == "out",
                     Message.status == "awaiting_reply",
@@ -170,37 +227,60 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ one message
     def process(self, message_id: int) -> None:
-        """Apply the person's rules to one claimed message, send it (or its stand-in) and record the outcome."""
-        decision = self._decide(message_id)
+        """Apply the person's rules to one claimed message, send it (or its stand-in) and record the outcome.
+
+        Whatever goes wrong with this message is recorded against it alone: the rest of the batch goes on."""
+        token = self.token
+        try:
+            decision = _retrying(partial(self._decide, message_id, token))
+        except DBAPIError:
+            raise  # the database, not the message: it is claimed again when the lease runs out
+        except Exception as exc:  # a message that cannot be read or prepared (say, after a key change)
+            log.exception("message %s could not be prepared for sending", message_id)
+            failure = SendError(f"could not be read or prepared: {type(exc).__name__}", temporary=True)
+            self._record_failure(message_id, token, failure)
+            return
         if decision is None:
             return
         delivery, kind = decision
         sender = self.senders[delivery.channel]
+        if delivery.unsure_since is not None:  # (`make chaos` explains duplicates by this line)
+            log.info("message %s: an earlier attempt may have reached the provider", message_id)
+        began = self.clock()
         try:
             provider_id = sender.send(delivery)
+        except ClaimLost:
+            log.warning("message %s: another dispatcher took it over between two parts", message_id)
+            return
         except SendError as exc:
-            self._record_failure(message_id, exc)
+            self._record_failure(message_id, token, exc, began=began)
             return
         except Exception as exc:  # an unexpected library error is retried like a temporary one
             log.exception("unexpected error sending message %s", message_id)
-            self._record_failure(message_id, SendError(f"unexpected: {type(exc).__name__}", temporary=True))
+            failure = SendError(f"unexpected: {type(exc).__name__}", temporary=True)
+            self._record_failure(message_id, token, failure)
             return
-        self._record_sent(message_id, provider_id, kind, delivery)
+        self._record_sent(message_id, token, provider_id, kind, delivery)
 
-    def _decide(self, message_id: int) -> tuple[Delivery, str] | None:
+    def _decide(self, message_id: int, token: str) -> tuple[Delivery, str] | None:
         """What to send for this message now: its content, a notice, a template, or nothing yet."""
         now = self.clock()
         with self.db.session() as s:
-            # The message, its person and its address in one round trip.
+            # The message, its person and its address in one round trip; the fence checked on the way.
             row = s.execute(
                 select(Message, Contact, Address)
                 .join(Contact, Contact.id == Message.contact_id)
                 .outerjoin(Address, Address.id == Message.address_id)
                 .where(Message.id == message_id)
             ).first()
-            if row is None or row[0].status != "sending":
+            if row is None or not _still_ours(row[0], token, now):
                 return None
             message, contact, address = row
+            if message.attempts > MAX_ATTEMPTS:  # its sending kept killing the dispatcher, or never ended
+                message.attempts -= 1
+                _finish(message, "failed", f"gave up after {message.attempts} attempts that did not finish")
+                log.warning("message %s failed: %s attempts did not finish", message.id, message.attempts)
+                return None
             if address is None:
                 _finish(message, "failed", "no address to send to")
                 return None
@@ -221,7 +301,15 @@ class Dispatcher:
                 return self._stand_in(s, message, contact, address, "template", now)
             if contact.discreet and not message.prompted and medium.discreet_preview is not None:
                 return self._stand_in(s, message, contact, address, "notice", now)
-            return Delivery(message.channel, address.address, reply), "content"
+            delivery = Delivery(
+                message.channel,
+                address.address,
+                reply,
+                parts_done=message.parts_sent,
+                unsure_since=message.unsure_since,
+                on_part=partial(self._record_part, message_id, token),
+            )
+            return delivery, "content"
 
     def _stand_in(
         self, s: Session, message: Message, contact: Contact, address: Address, kind: str, now: datetime
@@ -245,19 +333,58 @@ class Dispatcher:
             notice = preview()
         return Delivery(message.channel, address.address, Outbound(text=notice)), "notice"
 
-    def _record_sent(self, message_id: int, provider_id: str, kind: str, delivery: Delivery) -> None:
+    def _record_part(self, message_id: int, token: str, number: int, of: int, provider_id: str) -> None:
+        """One part of a long message is with the provider: a retry goes on after it (and the claim is renewed)."""
+        if number == of:
+            return  # the last part: recorded with the message
         now = self.clock()
-        with self.db.session() as s:
-            if kind == "content":  # the usual case, in one statement
-                s.execute(
+
+        def write() -> int:
+            with self.db.session() as s:
+                result = s.execute(
                     update(Message)
-                    .where(Message.id == message_id)
-                    .values(status="sent", claimed_until=None, last_error=None, provider_id=provider_id, sent_at=now)
+                    .where(Message.id == message_id, Message.claim_token == token, Message.status == "sending")
+                    .values(
+                        parts_sent=number,
+                        provider_id=provider_id,
+                        unsure_since=None,
+                        claimed_until=now + self.config.lease,
+                    )
                     .execution_options(synchronize_session=False)
                 )
+                return int(result.rowcount)  # type: ignore[attr-defined]
+
+        if not _retrying(write):
+            raise ClaimLost(message_id)
+
+    def _record_sent(self, message_id: int, token: str, provider_id: str, kind: str, delivery: Delivery) -> None:
+        _retrying(partial(self._write_sent, message_id, token, provider_id, kind, delivery))
+
+    def _write_sent(self, message_id: int, token: str, provider_id: str, kind: str, delivery: Delivery) -> None:
+        now = self.clock()
+        mine = and_(Message.id == message_id, Message.claim_token == token, Message.status == "sending")
+        with self.db.session() as s:
+            if kind == "content":  # the usual case, in one statement
+                result = s.execute(
+                    update(Message)
+                    .where(mine)
+                    .values(
+                        status="sent",
+                        claimed_until=None,
+                        last_error=None,
+                        provider_id=provider_id,
+                        sent_at=now,
+                        unsure_since=None,
+                    )
+                    .execution_options(synchronize_session=False)
+                )
+                if not result.rowcount:  # type: ignore[attr-defined]
+                    log.warning("message %s was sent after its claim had been taken over", message_id)
                 return
             message = s.get(Message, message_id)
-            assert message is not None
+            if message is None or not _still_ours(message, token, None):
+                log.warning("message %s: its notice was sent after its claim had been taken over", message_id)
+                return
             # The notice or template is a message of its own (its delivery status comes back by its id).
             s.add(
                 Message(
@@ -276,16 +403,24 @@ class Dispatcher:
                 )
             )
             _finish(message, "awaiting_reply", None)
+            message.unsure_since = None
             message.next_attempt_at = now
 
-    def _record_failure(self, message_id: int, exc: SendError) -> None:
+    def _record_failure(self, message_id: int, token: str, exc: SendError, *, began: datetime | None = None) -> None:
+        """Count the attempt against this message alone: retry later, or fail it with the reason."""
+        _retrying(partial(self._write_failure, message_id, token, exc, began))
+
+    def _write_failure(self, message_id: int, token: str, exc: SendError, began: datetime | None) -> None:
         now = self.clock()
         detail = scrub_personal(str(exc))[:500]  # a provider's error can quote the number it refused
         from bot.channels.twilio_channel import WindowClosed
 
         with self.db.session() as s:
-            message = s.get(Message, message_id)
-            assert message is not None
+            # Not the body: it may be the very thing that cannot be read.
+            message = s.get(Message, message_id, options=[defer(Message.body), defer(Message.media)])
+            if message is None or not _still_ours(message, token, None):
+                log.warning("message %s: an outcome arrived after its claim had been taken over", message_id)
+                return
             if isinstance(exc, RecipientBlocked):
                 contact = s.get(Contact, message.contact_id)
                 assert contact is not None
@@ -306,6 +441,15 @@ class Dispatcher:
             elif isinstance(exc, WindowClosed):
                 _finish(message, "awaiting_reply", detail)
                 message.next_attempt_at = now
+            elif isinstance(exc, AmbiguousSend) and message.unsure_since is not None and not exc.checkable:
+                # Retried once already, and again no answer: a third copy is worse than none.
+                _finish(message, "failed", f"{detail}; twice without an answer, so it may have arrived: not sent again")
+                log.warning("message %s: no answer twice; not sent a third time", message.id)
+            elif isinstance(exc, AmbiguousSend) and message.attempts < MAX_ATTEMPTS:
+                message.unsure_since = message.unsure_since or began or now
+                then = "checked with the provider before any resend" if exc.checkable else "sent once more at most"
+                _finish(message, "queued", f"{detail}; no answer, it may have arrived: {then}")
+                message.next_attempt_at = now + self.backoff(message.attempts)
             elif exc.temporary and message.attempts < MAX_ATTEMPTS:
                 delay = self.backoff(message.attempts)
                 if exc.retry_after:
@@ -326,6 +470,29 @@ def _finish(message: Message, status: str, error: str | None) -> None:
     message.status = status
     message.claimed_until = None
     message.last_error = error
+
+
+def _still_ours(message: Message, token: str, now: datetime | None) -> bool:
+    """The fence: this dispatcher's claim is the one in force (and, before a send, not yet run out)."""
+    if message.status != "sending" or message.claim_token != token:
+        return False
+    return now is None or (message.claimed_until is not None and message.claimed_until >= now)
+
+
+_T = TypeVar("_T")
+
+
+def _retrying(write: Callable[[], _T], tries: int = 3) -> _T:
+    """Read or record through a dropped database connection: a send not recorded would go again."""
+    for attempt in range(tries):
+        try:
+            return write()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated or attempt == tries - 1:
+                raise
+            log.warning("database connection lost while preparing or recording a send; trying again")
+            time.sleep(0.2 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _answers_latest_message(s: Session, message: Message) -> bool:

@@ -10,12 +10,13 @@ from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from telegram import Audio, Bot, Document, InlineKeyboardButton, InlineKeyboardMarkup, Message, PhotoSize, Update, Voice
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.base import Delivery, RecipientBlocked, SendError, split_text
+from bot.channels.base import AmbiguousSend, Delivery, RecipientBlocked, SendError, split_text
 from bot.dialogue.messages import Inbound, Media
 from bot.i18n import _, use_language
 from bot.settings import Settings
@@ -185,11 +186,17 @@ class TelegramSender:
         return self._loop.run_until_complete(self._send(delivery))
 
     async def _send(self, delivery: Delivery) -> str:
+        # The Bot API cannot list what a bot sent, so `delivery.unsure_since` cannot be checked here.
+        provider_id = ""
         try:
             parts = split_text(delivery.reply.text, MAX_TEXT)
             for n, part in enumerate(parts, start=1):  # the buttons go with the last part
+                if n <= delivery.parts_done:
+                    continue  # the person has this part already
                 markup = keyboard(delivery) if n == len(parts) else None
                 sent = await self._bot.send_message(chat_id=int(delivery.address), text=part, reply_markup=markup)
+                provider_id = f"{sent.chat_id}:{sent.message_id}"
+                delivery.part_sent(n, len(parts), provider_id)
         except Forbidden as exc:  # "bot was blocked by the user", "user is deactivated"
             raise RecipientBlocked(f"telegram 403: {exc.message}") from exc
         except RetryAfter as exc:
@@ -200,11 +207,15 @@ class TelegramSender:
             raise SendError(f"telegram flood control: {exc.message}", temporary=True, retry_after=seconds) from exc
         except BadRequest as exc:  # a subclass of NetworkError, but never worth retrying
             raise SendError(f"telegram 400: {exc.message}", temporary=False) from exc
+        except TimedOut as exc:
+            if isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout):
+                raise SendError(f"telegram network: {exc.message}", temporary=True) from exc  # never left us
+            raise AmbiguousSend(f"telegram: no answer in time ({exc.message})", checkable=False) from exc
         except NetworkError as exc:
             raise SendError(f"telegram network: {exc.message}", temporary=True) from exc
         except TelegramError as exc:
             raise SendError(f"telegram: {exc.message}", temporary=True) from exc
-        return f"{sent.chat_id}:{sent.message_id}"
+        return provider_id
 
     def close(self) -> None:
         """Close the HTTP connections and the loop."""

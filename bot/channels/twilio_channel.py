@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
 import httpx
 import requests
@@ -12,7 +13,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.base import Delivery, RecipientBlocked, SendError, split_text
+from bot.channels.base import AmbiguousSend, Delivery, RecipientBlocked, SendError, split_text
 from bot.dialogue.messages import Inbound, Media
 from bot.settings import Settings
 
@@ -27,6 +28,9 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 # Twilio error codes with a meaning for us (https://www.twilio.com/docs/api/errors).
 OPTED_OUT = 21610  # the person replied STOP to this number: Twilio refuses to send
 WHATSAPP_WINDOW_CLOSED = 63016  # free text outside the 24-hour window
+# How far before an unsure attempt to look for it in the account's messages: the attempt may have begun
+# up to a claim's length before it was noticed (a dispatcher that died mid-send), and clocks differ.
+LOOK_BACK = timedelta(seconds=60)
 
 
 class WindowClosed(SendError):
@@ -149,9 +153,31 @@ class TwilioSender:
         if delivery.template_sid:
             return self._create(base | {"content_sid": delivery.template_sid})
         sid = ""
-        for part in split_text(delivery.reply.as_plain_text(), MAX_BODY):
-            sid = self._create(base | {"body": part})
+        parts = split_text(delivery.reply.as_plain_text(), MAX_BODY)
+        for n, part in enumerate(parts, start=1):
+            if n <= delivery.parts_done:
+                continue  # the person has this part already
+            found = None
+            if delivery.unsure_since is not None and n == delivery.parts_done + 1:
+                found = self.find_sent(to, part, delivery.unsure_since)  # the unsure attempt was this part
+            sid = found or self._create(base | {"body": part})
+            delivery.part_sent(n, len(parts), sid)
         return sid  # a long reply goes in parts: the last part's id stands for the message
+
+    def find_sent(self, to: str, body: str, since: datetime) -> str | None:
+        """The SID of this text sent to this number since an unsure attempt, if Twilio has it."""
+        try:
+            # Newest first. No DateSent filter: a message Twilio still holds as queued has no date_sent yet.
+            recent = self.client.messages.list(to=to, limit=50)
+        except TwilioRestException as exc:
+            raise SendError(f"twilio {exc.status}: could not check an earlier attempt", temporary=True) from exc
+        except requests.RequestException as exc:
+            raise SendError(f"twilio unreachable: {type(exc).__name__}", temporary=True) from exc
+        for message in recent:
+            created = message.date_created
+            if message.body == body and isinstance(created, datetime) and created >= since - LOOK_BACK:
+                return str(message.sid)
+        return None
 
     def _create(self, kwargs: dict[str, str]) -> str:
         try:
@@ -163,9 +189,22 @@ class TwilioSender:
             if exc.code == WHATSAPP_WINDOW_CLOSED:
                 raise WindowClosed(detail) from exc
             raise SendError(detail, temporary=exc.status == 429 or exc.status >= 500) from exc
+        except requests.ReadTimeout as exc:
+            raise AmbiguousSend("twilio: no answer in time", checkable=True) from exc
+        except requests.ConnectionError as exc:
+            if _after_request_sent(exc):
+                raise AmbiguousSend("twilio: connection lost before the answer", checkable=True) from exc
+            raise SendError(f"twilio unreachable: {type(exc).__name__}", temporary=True) from exc
         except requests.RequestException as exc:
             raise SendError(f"twilio unreachable: {type(exc).__name__}", temporary=True) from exc
         return str(message.sid)
 
     def close(self) -> None:
         """Nothing to release: the HTTP session closes with the process."""
+
+
+def _after_request_sent(exc: requests.ConnectionError) -> bool:
+    """Whether the connection broke after the request went out (then Twilio may have the message)."""
+    from urllib3.exceptions import ProtocolError
+
+    return any(isinstance(arg, ProtocolError) for arg in exc.args)

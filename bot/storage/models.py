@@ -282,6 +282,11 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The fencing token of the claim in force: only the dispatcher holding it may send or record.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of a long message
+    # When an attempt began whose outcome is unknown (the provider may have it): checked before resending.
+    unsure_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     provider_message_id: Mapped[str | None] = mapped_column(String(100))  # inbound id from provider
     provider_id: Mapped[str | None] = mapped_column(ProviderId, index=True)  # id the provider gave our send

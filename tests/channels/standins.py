@@ -12,6 +12,8 @@ import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 
 import uvicorn
@@ -38,12 +40,26 @@ class Failure:
 
 
 @dataclass
+class Accepted:
+    """A send the provider took: it reaches the person, whether or not the client heard the answer."""
+
+    api: str  # telegram | twilio
+    to: str  # chat id, or the To number (with "whatsapp:" for WhatsApp)
+    text: str
+    id: str  # Telegram message id, or Twilio SID
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
 class StandIn:
     """Both providers on one loopback port; failures can be scripted per method."""
 
     url: str = ""
     calls: list[Call] = field(default_factory=list)
-    failures: dict[str, deque[Failure]] = field(default_factory=lambda: defaultdict(deque))
+    failures: dict[str, deque[Failure | None]] = field(default_factory=lambda: defaultdict(deque))
+    # Sends accepted, then answered only after this many seconds (the client times out: an ambiguous outcome).
+    hangs: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    accepted: list[Accepted] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)  # for getUpdates (polling)
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # name -> (content type, bytes)
     twilio_auth: tuple[str, str] = ("", "")
@@ -56,15 +72,23 @@ class StandIn:
         with self._lock:
             self.calls.clear()
             self.failures.clear()
+            self.hangs.clear()
+            self.accepted.clear()
             self.updates.clear()
             self.media.clear()
             self.arrivals.clear()
             self.delay = 0.0
 
-    def fail_next(self, method: str, status: int, body: dict[str, Any], times: int = 1) -> None:
-        """Make the next `times` calls of a method fail with this status and body."""
+    def fail_next(self, method: str, status: int, body: dict[str, Any], times: int = 1, *, after: int = 0) -> None:
+        """Make the next `times` calls of a method fail with this status and body (after `after` that succeed)."""
+        self.failures[method].extend([None] * after)
         for _ in range(times):
             self.failures[method].append(Failure(status, body))
+
+    def hang_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """Make the next `times` calls of a method succeed at the provider but answer only after `seconds`."""
+        for _ in range(times):
+            self.hangs[method].append(seconds)
 
     def sent(self, api: str, method: str) -> list[dict[str, Any]]:
         """The parameters of every successful-or-not call of one method."""
@@ -91,6 +115,13 @@ class StandIn:
         with self._lock:
             return next(self._ids)
 
+    def _accept(self, api: str, method: str, to: str, text: str, id_: str) -> float:
+        """Record a send the provider took; returns how long to hold the answer back."""
+        with self._lock:
+            self.accepted.append(Accepted(api, to, text, id_))
+            queue = self.hangs.get(method)
+            return queue.popleft() if queue else 0.0
+
     # ------------------------------------------------------------------ Telegram Bot API
     async def telegram(self, request: Request) -> Response:
         method = request.path_params["method"]
@@ -100,7 +131,11 @@ class StandIn:
             await asyncio.sleep(self.delay)  # a slow provider
         if failure is not None:
             return JSONResponse({"ok": False, "error_code": failure.status, **failure.body}, status_code=failure.status)
-        return JSONResponse({"ok": True, "result": await self._telegram_result(method, params)})
+        result = await self._telegram_result(method, params)
+        if method == "sendMessage":
+            hang = self._accept("telegram", method, str(params["chat_id"]), result["text"], str(result["message_id"]))
+            await asyncio.sleep(hang)  # the message is the person's already; the answer is late
+        return JSONResponse({"ok": True, "result": result})
 
     async def _telegram_result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
@@ -151,18 +186,62 @@ class StandIn:
                 status_code=failure.status,
             )
         sid = f"SM{self.next_id():032x}"
+        text = params.get("Body") or params.get("ContentSid") or ""
+        hang = self._accept("twilio", "Messages", params.get("To", ""), text, sid)
+        resource = self._twilio_resource(request.path_params["account"], self.accepted_by_id(sid))
+        resource["from"] = params.get("From")
+        await asyncio.sleep(hang)  # the message is the person's already; the answer is late
+        return JSONResponse(resource, status_code=201)
+
+    def accepted_by_id(self, id_: str) -> Accepted:
+        with self._lock:
+            return next(a for a in self.accepted if a.id == id_)
+
+    @staticmethod
+    def _twilio_resource(account: str, sent: Accepted) -> dict[str, Any]:
+        return {
+            "sid": sent.id,
+            "account_sid": account,
+            "to": sent.to,
+            "body": sent.text,
+            "status": "queued",
+            "num_segments": "1",
+            "date_created": format_datetime(sent.created),
+            "date_sent": format_datetime(sent.created),
+        }
+
+    async def twilio_list(self, request: Request) -> Response:
+        """Messages.json read back (GET), filtered by To and "DateSent>" as Twilio does; newest first."""
+        if not self._twilio_authorised(request):
+            return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
+        query = request.query_params
+        self._record("twilio", "ListMessages", dict(query))
+        since_raw = query.get("DateSent>")
+        since = datetime.fromisoformat(since_raw.replace("Z", "+00:00")) if since_raw else None
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        with self._lock:
+            found = [
+                a
+                for a in reversed(self.accepted)
+                if a.api == "twilio"
+                and (not query.get("To") or a.to == query["To"])
+                and (since is None or a.created >= since)
+            ]
+        account = request.path_params["account"]
+        uri = f"/2010-04-01/Accounts/{account}/Messages.json"
         return JSONResponse(
             {
-                "sid": sid,
-                "account_sid": request.path_params["account"],
-                "to": params.get("To"),
-                "from": params.get("From"),
-                "body": params.get("Body"),
-                "status": "queued",
-                "num_segments": "1",
-                "date_created": "Thu, 03 Dec 2026 05:00:00 +0000",
-            },
-            status_code=201,
+                "messages": [self._twilio_resource(account, a) for a in found[: int(query.get("PageSize", 50))]],
+                "end": len(found) - 1,
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": int(query.get("PageSize", 50)),
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": uri,
+            }
         )
 
     async def twilio_media(self, request: Request) -> Response:
@@ -183,6 +262,7 @@ class StandIn:
                 Route("/bot{token}/{method}", self.telegram, methods=["GET", "POST"]),
                 Route("/file/bot{token}/{path:path}", self.telegram_file, methods=["GET"]),
                 Route("/2010-04-01/Accounts/{account}/Messages.json", self.twilio_messages, methods=["POST"]),
+                Route("/2010-04-01/Accounts/{account}/Messages.json", self.twilio_list, methods=["GET"]),
                 Route("/media/{name}", self.twilio_media, methods=["GET"]),
             ]
         )

@@ -200,6 +200,7 @@ def dispatcher_first_out(service):
 
 
 def test_telegram_flood_control_waits_as_long_as_telegram_asks(channel_service, standin, make_dispatcher, clock):
+    clock.freeze(WEDNESDAY_10AM)  # the wait is measured from when the failure was recorded
     writes(channel_service, clock, "hello", channel="telegram", address="2024")
     standin.fail_next(
         "sendMessage", 429, {"description": "Too Many Requests: retry after 120", "parameters": {"retry_after": 120}}

@@ -1,7 +1,7 @@
 """code_attempts and resume code expiry: wrong JOIN and RESUME codes limited in every process; codes run out
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 
 from datetime import UTC, datetime, timedelta
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
