@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot.channels.registry import channel
 from bot.dialogue import codes, form
+from bot.dialogue.collect import COLLECT_STATES
 from bot.dialogue.messages import Choice
 from bot.dialogue.turn import Step, pick, pick_many
 from bot.i18n import _, isolate
@@ -87,8 +88,8 @@ class Reach(Step):
         t, c = self.t, self.c
         if c.state in ("new", "language", "summary") or c.state.startswith("reach_") or t.data.get("reach_offered"):
             return
-        if self._in_form():
-            return  # answering the form or writing an account: the offer would take over what they were doing
+        if c.state in COLLECT_STATES:
+            return  # writing an account: their next words belong to it, not to an offer
         t.set_data(reach_offered=True, reach_back=c.state, reach_back_q=t.data.get("q"))
         t.go("reach_offer")
         if ask_now:

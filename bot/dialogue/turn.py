@@ -116,7 +116,6 @@ class Step:
     _reach_menu: Callable[[], None]
     _messages_while_away: Callable[[], None]
     _code_after_saving: Callable[[], None]
-    _in_form: Callable[[], bool]
 
     def __init__(self, turn: Turn) -> None:
         self.t = turn
