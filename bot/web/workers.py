@@ -22,6 +22,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.process import BaseProcess
@@ -29,11 +30,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.service import Service
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 WEB_PROCESS_NAME = "dhrbot-web"
 BACKGROUND_PROCESS_NAME = "dhrbot-outbox"
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How every web process runs uvicorn (the channels benchmark serves its bare baseline the same way)."""
+    return {"log_level": "info", "access_log": settings.access_log}
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -97,8 +104,12 @@ def serve_workers(
     # Fork, not spawn: a forked process shares the parent's loaded models and code until it writes to
     # them. Safe because this process runs no threads of its own.
     ctx = multiprocessing.get_context("fork")
-    # Objects loaded so far are never freed: keep the collector from writing to them (and so from
-    # copying the pages they live on into every process).
+    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if others:  # a lock one of them holds would stay held for ever in every forked process
+        log.warning("forking web processes while other threads run (%s): start them after", ", ".join(others))
+    # What is loaded now stays for the life of the service: keep the collector from writing to it
+    # (and so from copying the pages it lives on into every process).
+    gc.collect()
     gc.freeze()
     stopping = False
 
@@ -144,6 +155,7 @@ def serve_workers(
 def serve_service(service: Service, host: str, port: int, workers: int) -> None:
     """`dhrbot serve --workers N`: N web processes and the outbox process, all forked from this one."""
     from bot.channels.worker import run_worker
+    from bot.timers import start_timers_thread  # noqa: F401 - imported once here, not in the outbox process
     from bot.web.app import create_app
 
     settings = service.settings
@@ -158,16 +170,25 @@ def serve_service(service: Service, host: str, port: int, workers: int) -> None:
         # Timers always; dispatchers unless SERVE_DISPATCHERS=0 leaves sending to `dhrbot worker`.
         run_worker(service, settings.serve_dispatchers)
 
-    options = {"log_level": "info", "access_log": settings.access_log}
-    serve_workers(host, port, workers, web_app, background=outbox, options=options)
+    serve_workers(host, port, workers, web_app, background=outbox, options=uvicorn_options(settings))
 
 
 def share_before_fork(service: Service) -> None:
     """Load now, once, what every forked process would otherwise load for itself; close connections."""
-    from bot.i18n import LANGUAGES, translations
+    import uvicorn
 
-    for language in LANGUAGES:  # the catalogs load on a language's first use
+    from bot.i18n import LANGUAGES, translations
+    from bot.web.app import create_app
+
+    # Building an app (then dropping it) imports every module the web processes import when they
+    # build theirs: uvicorn's protocols and event loop, the Telegram library, the form parser.
+    uvicorn.Config(create_app(service), **uvicorn_options(service.settings)).load()
+
+    for language in LANGUAGES:
+        # Each language's catalog, and its CLDR data for dates and plurals (about 12 MB in all),
+        # would otherwise load in every process on the language's first use.
         translations(language.code)
+        language.locale.date_formats  # noqa: B018 - loads the locale's data
     # A forked process must never use a connection of the parent's: the server would see two clients
     # talking over one socket.
     service.db.engine.dispose()
