@@ -10,7 +10,7 @@ processes (proportional set size, so that pages they share are counted once); an
 nothing was lost or sent twice. Not a test: run it by hand (`make bench-channels`), results go to
 docs/benchmarks-channels.md.
 
-    .venv/bin/python scripts/bench_channels.py --workers 2 --rate-fraction 0.1 --seconds 20 \\
+    .venv/bin/python scripts/bench_channels.py --workers 2 --rate-fraction 0.025 --seconds 20 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
@@ -243,7 +243,7 @@ def main() -> int:
     parser.add_argument(
         "--rate-fraction",
         type=float,
-        default=0.1,
+        default=0.025,
         help="offered webhooks per second (open loop), as a fraction of the bare app's flat-out rate in this run",
     )
     parser.add_argument("--rate", type=float, default=None, help="a fixed offered rate instead (webhooks/s)")
