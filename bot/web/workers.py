@@ -8,7 +8,7 @@ the kernel spreads connections evenly across them.
 
 Memory: the parent loads the code and the NLU models once, then forks every other process from
 itself, so their pages are shared copy-on-write instead of each process loading its own copy
-(measured: 815 -> 354-387 MB proportional set size for the parent and two web processes;
+(measured with two web processes: 815 -> 354-387 MB proportional set size in all;
 docs/benchmarks.md). The parent itself starts no threads and opens no connections after that: it
 only forks and supervises, so a process forked later (to replace one that died) is as clean as the
 first. The outbox dispatchers and the timers run in a process of their own, forked the same way.
