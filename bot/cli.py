@@ -93,27 +93,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(
         f"dhrbot is running. Family web chat: http://{args.host}:{args.port}/chat  Staff: http://{args.host}:{args.port}/staff"
     )
+    workers = args.workers or settings.web_workers
+    if workers > 1:
+        from bot.web.workers import serve_service
+
+        if not service.db.is_postgres:
+            log.warning("several web processes on SQLite take turns at the database: use PostgreSQL")
+        # This process supervises the web processes and the outbox process, all forked from it.
+        serve_service(service, args.host, args.port, workers)
+        return 0
+
     from bot.channels.worker import start_dispatcher_thread
     from bot.timers import start_timers_thread
 
     # The outbox is sent from this process too, unless SERVE_DISPATCHERS=0 leaves it to `dhrbot worker`.
     dispatcher, stop = start_dispatcher_thread(service, settings.serve_dispatchers)
     start_timers_thread(service, stop)
-    workers = args.workers or settings.web_workers
     try:
-        if workers > 1:
-            from bot.web.workers import serve_workers
+        from bot.web.workers import uvicorn_options
 
-            if not service.db.is_postgres:
-                log.warning("several web processes on SQLite take turns at the database: use PostgreSQL")
-
-            # Each worker builds its own service; this process supervises them and sends the outbox.
-            serve_workers(args.host, args.port, workers)
-        else:
-            from bot.web.workers import uvicorn_options
-
-            app = create_app(service)
-            uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(settings))
+        app = create_app(service)
+        uvicorn.run(app, host=args.host, port=args.port, **uvicorn_options(settings))
     finally:
         stop.set()
         dispatcher.join(timeout=10)

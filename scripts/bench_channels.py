@@ -2,11 +2,15 @@
 
 Measures how many inbound webhooks per second the service answers, with the time from request to the
 message and its replies committed to the outbox (p50/p95/p99), both at a fixed offered rate (open
-loop) and flat out (closed loop); the time from a person's message to the first reply reaching the
-provider; the service's resident memory; and proves that nothing was lost or sent twice. Not a test:
-run it by hand (`make bench-channels`), results go to docs/benchmarks-channels.md.
+loop) and flat out (closed loop); the same for a bare FastAPI app that only checks the Twilio
+signature (scripts/bare_twilio_app.py), served the same way in the same run, and the service's
+figures as ratios of the bare app's (absolute figures do not carry between machines, ratios do); the
+time from a person's message to the first reply reaching the provider; the memory of the service's
+processes (proportional set size, so that pages they share are counted once); and proves that
+nothing was lost or sent twice. Not a test: run it by hand (`make bench-channels`), results go to
+docs/benchmarks-channels.md.
 
-    .venv/bin/python scripts/bench_channels.py --workers 2 --rate 300 --seconds 20 \\
+    .venv/bin/python scripts/bench_channels.py --workers 2 --rate-fraction 0.025 --seconds 20 \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
@@ -25,6 +29,7 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlencode
 
 import httpx
@@ -56,19 +61,47 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its children (the web workers), in MB."""
-    total = 0.0
+def process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (the web processes, the outbox process)."""
+    pids = [pid]
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
         for task in Path(f"/proc/{pid}/task").iterdir():
             for child in (task / "children").read_text().split():
-                total += rss_mb(int(child))
+                pids += process_tree(int(child))
     except OSError:
         pass
-    return total
+    return pids
+
+
+def memory(pid: int) -> dict[str, object]:
+    """Memory of a server and its children, in MB: proportional set size (Pss) summed, and per process.
+
+    Pss divides each shared page among the processes that map it, so pages the web processes share
+    with the parent they were forked from are counted once; resident size (RSS) would count them in
+    every process, and is given for comparison only.
+    """
+    total_pss = total_rss = 0.0
+    processes: list[dict[str, object]] = []
+    for p in process_tree(pid):
+        try:
+            fields = {}
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()[1:]:
+                key, value = line.split(":", 1)
+                fields[key] = int(value.split()[0]) / 1024
+            name = Path(f"/proc/{p}/comm").read_text().strip()
+        except OSError:
+            continue  # ended meanwhile
+        total_pss += fields["Pss"]
+        total_rss += fields["Rss"]
+        processes.append({"process": name, "pss_mb": round(fields["Pss"], 1), "rss_mb": round(fields["Rss"], 1)})
+    return {"pss_mb": round(total_pss, 1), "rss_mb": round(total_rss, 1), "processes": processes}
+
+
+def nlu_in_use(log_text: str) -> str:
+    """What understood the messages, as the server's log says (the encoder logs when it loads)."""
+    backend = os.environ.get("NLU_BACKEND", "embedded")
+    encoder = [line.split(": ", 1)[-1] for line in log_text.splitlines() if "sentence encoder" in line]
+    return backend + (f" ({encoder[0]})" if encoder else " (TF-IDF n-grams, no sentence encoder)")
 
 
 def fresh_database(url: str) -> tuple[str, object]:
@@ -152,7 +185,7 @@ def answered(result: Result) -> list[float]:
     return [lat for lat, status in zip(result.latencies, result.statuses) if status == 200]
 
 
-def summary(result: Result) -> dict[str, float | int | list[float]]:
+def summary(result: Result) -> dict[str, Any]:
     """Rate and latency of one load, as reported."""
     ok = answered(result)
     return {
@@ -187,10 +220,18 @@ def wait_ready(base: str, process: subprocess.Popen[bytes], log_path: Path) -> N
     raise SystemExit("dhrbot serve did not become ready")
 
 
+def ratio(ours: float, bare: float) -> float | None:
+    return round(ours / bare, 3) if bare and bare == bare and ours == ours else None
+
+
+def start_server(command: list[str], env: dict[str, str], log_file: IO[str], cwd: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(command, env=env, stdout=log_file, stderr=log_file, cwd=cwd)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("TEST_DATABASE_URL", ""))
-    parser.add_argument("--workers", type=int, default=2, help="`dhrbot serve --workers`")
+    parser.add_argument("--workers", type=int, default=2, help="`dhrbot serve --workers` (and the bare app's)")
     parser.add_argument(
         "--dispatch",
         choices=["after", "during", "inline"],
@@ -199,10 +240,17 @@ def main() -> int:
         "`dhrbot worker` drains it afterwards (after); a low-priority `dhrbot worker` (during); or "
         "`dhrbot serve` itself (inline)",
     )
-    parser.add_argument("--rate", type=float, default=300, help="offered webhooks per second (open loop)")
+    parser.add_argument(
+        "--rate-fraction",
+        type=float,
+        default=0.025,
+        help="offered webhooks per second (open loop), as a fraction of the bare app's flat-out rate in this run",
+    )
+    parser.add_argument("--rate", type=float, default=None, help="a fixed offered rate instead (webhooks/s)")
     parser.add_argument("--seconds", type=float, default=20, help="how long the open-loop load lasts")
     parser.add_argument("--warmup", type=float, default=10, help="seconds of first contact from the crowd before it")
     parser.add_argument("--closed", type=int, default=4000, help="webhooks sent flat out (closed loop; 0: skip)")
+    parser.add_argument("--bare-closed", type=int, default=12000, help="webhooks sent flat out to the bare app")
     parser.add_argument("--connections", type=int, default=32, help="connections the load generator keeps open")
     parser.add_argument("--people", type=int, default=10, help="people in the conversation phase")
     parser.add_argument("--messages", type=int, default=4, help="messages each of them sends")
@@ -211,6 +259,7 @@ def main() -> int:
     parser.add_argument("--reply-timeout", type=float, default=60.0)
     parser.add_argument("--sms-only", action="store_true")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--bare-port", type=int, default=8766)
     parser.add_argument("--write", type=Path, default=None, help="append the JSON report to this file")
     args = parser.parse_args()
 
@@ -238,14 +287,18 @@ def main() -> int:
             Path(var, "nlu").symlink_to(ROOT / "var" / "nlu")
         log_path = Path(var) / "serve.log"
         log_file = log_path.open("w")
+        bare_log_path = Path(var) / "bare.log"
+        bare_log_file = bare_log_path.open("w")
         dhrbot = str(ROOT / ".venv" / "bin" / "dhrbot")
-        server = subprocess.Popen(
-            [dhrbot, "serve", "--port", str(args.port)], env=env, stdout=log_file, stderr=log_file, cwd=var
-        )
+        python = str(ROOT / ".venv" / "bin" / "python")
+        server = start_server([dhrbot, "serve", "--port", str(args.port)], env, log_file, var)
+        bare_command = [python, str(ROOT / "scripts" / "bare_twilio_app.py"), "--port", str(args.bare_port)]
+        bare = start_server([*bare_command, "--workers", str(args.workers)], env, bare_log_file, var)
         worker = None
         try:
             base = f"http://127.0.0.1:{args.port}"
             wait_ready(base, server, log_path)
+            wait_ready(f"http://127.0.0.1:{args.bare_port}", bare, bare_log_path)
 
             def start_worker() -> subprocess.Popen[bytes]:
                 # Sending is network-bound in production, and the providers are elsewhere; here it
@@ -256,7 +309,8 @@ def main() -> int:
             if args.dispatch != "inline":
                 worker = start_worker()
             time.sleep(2.0)
-            rss_idle = rss_mb(server.pid)
+            memory_at_rest = memory(server.pid)
+            bare_memory = memory(bare.pid)
             out: dict[str, list[float]] = {"webhook": [], "to_provider": [], "errors": [], "reply_timeouts": []}
 
             async def conversations() -> float:
@@ -271,22 +325,29 @@ def main() -> int:
                 worker.terminate()  # finishes the messages in hand; the rest wait in the outbox
                 worker.wait(timeout=60)
                 worker = None
+
+            def messages(count: int, tag: str, seed: int, telegram: bool = not args.sms_only) -> list[bytes]:
+                return conversation_messages(
+                    SIGNING, count, people=args.crowd, texts=texts, replies=TAPS, tag=tag, seed=seed, telegram=telegram
+                )
+
+            # The bare app flat out first: the offered rate of the open loops is a share of it, so that
+            # it means the same on a faster or slower machine. Its requests are all Twilio posts (it
+            # knows nothing else), with the same bodies and senders as the service gets.
+            bare_closed = load("closed", args.bare_port, messages(args.bare_closed, "B", 3, False), 0, args.connections)
+            bare_flat_out = len(answered(bare_closed)) / bare_closed.elapsed
+            rate = args.rate or max(10.0, round(args.rate_fraction * bare_flat_out / 10) * 10)
             # First contact of the whole crowd: everyone is new, which costs more per message (a new
             # person's record, the safety and language messages). Reported, but kept apart from the
             # steady state that follows, when the same people carry on.
-            warmup = conversation_messages(
-                SIGNING, int(args.rate * args.warmup), people=args.crowd, texts=texts, replies=TAPS, tag="W", seed=0
-            )
-            warmup_result = load("open", args.port, warmup, args.rate, args.connections) if warmup else None
-            offered = conversation_messages(
-                SIGNING, int(args.rate * args.seconds), people=args.crowd, texts=texts, replies=TAPS, tag="O", seed=1
-            )
-            open_result = load("open", args.port, offered, args.rate, args.connections)
-            rss_load = rss_mb(server.pid)
-            flat_out = conversation_messages(
-                SIGNING, args.closed, people=args.crowd, texts=texts, replies=TAPS, tag="C", seed=2
-            )
+            warmup = messages(int(rate * args.warmup), "W", 0)
+            warmup_result = load("open", args.port, warmup, rate, args.connections) if warmup else None
+            bare_open = load("open", args.bare_port, messages(int(rate * args.seconds), "P", 1, False), rate, 32)
+            open_result = load("open", args.port, messages(int(rate * args.seconds), "O", 1), rate, args.connections)
+            memory_after_open = memory(server.pid)
+            flat_out = messages(args.closed, "C", 2)
             closed_result = load("closed", args.port, flat_out, 0, args.connections) if args.closed else None
+            memory_after_closed = memory(server.pid)
             # Let the dispatcher drain, then count: every outbound row sent once, nothing twice.
             drained_at = time.monotonic()
             if worker is None and args.dispatch == "after":
@@ -301,7 +362,7 @@ def main() -> int:
                     break
                 time.sleep(0.5)
             drain_s = time.monotonic() - drained_at
-            rss_end = rss_mb(server.pid)
+            memory_end = memory(server.pid)
             with engine.connect() as c:
                 inbound = c.execute(text("SELECT count(*) FROM messages WHERE direction='in'")).scalar_one()
                 outbound = c.execute(text("SELECT count(*) FROM messages WHERE direction='out'")).scalar_one()
@@ -313,45 +374,58 @@ def main() -> int:
                 ).scalar_one()
             engine.dispose()
         finally:
-            for process in (worker, server):
+            for process in (worker, server, bare):
                 if process is not None:
                     process.terminate()
                     process.wait(timeout=30)
+            log_text = log_path.read_text()
             errors = [
-                line
-                for line in log_path.read_text().splitlines()
-                if "ERROR" in line or "Traceback" in line or "Error" in line
+                line for line in log_text.splitlines() if "ERROR" in line or "Traceback" in line or "Error" in line
             ]
             if errors:
                 print("server errors:", *errors[:20], sep="\n  ", file=sys.stderr)
             log_file.close()
+            bare_log_file.close()
     drop()  # type: ignore[operator]
 
     provider_sends = len([c for c in standin.calls if c.method in ("sendMessage", "Messages")])
     loads = (warmup_result, open_result, closed_result)
-    answered = len(out["webhook"]) + sum(1 for r in loads if r for s in r.statuses if s == 200)
+    answered_200 = len(out["webhook"]) + sum(1 for r in loads if r for s in r.statuses if s == 200)
+    ours_open, ours_closed = summary(open_result), summary(closed_result) if closed_result else None
+    bare_open_summary, bare_closed_summary = summary(bare_open), summary(bare_closed)
     report = {
         "database": db_url.split("://")[0],
         "web_workers": args.workers,
+        "nlu": nlu_in_use(log_text),
         "dispatch": args.dispatch,
+        "ratios_to_bare_app": {
+            "flat_out_throughput": ratio(float(ours_closed["per_s"]), float(bare_closed_summary["per_s"]))
+            if ours_closed
+            else None,
+            "open_loop_p95": ratio(float(ours_open["ms_p95"]), float(bare_open_summary["ms_p95"])),
+            "open_loop_p50": ratio(float(ours_open["ms_p50"]), float(bare_open_summary["ms_p50"])),
+        },
+        "open_loop_offered_per_s": rate,
+        "open_loop_offered_share_of_bare_flat_out": round(rate / bare_flat_out, 3),
+        "bare_app": {"closed_loop": bare_closed_summary, "open_loop": bare_open_summary, "memory_at_rest": bare_memory},
         "conversation_people": args.people,
         "conversation_webhook_ms_p50": round(pct(out["webhook"], 50) * 1000, 1),
         "conversation_webhook_ms_p95": round(pct(out["webhook"], 95) * 1000, 1),
         "to_provider_ms_p50": round(pct(out["to_provider"], 50) * 1000, 1),
         "to_provider_ms_p95": round(pct(out["to_provider"], 95) * 1000, 1),
         "conversation_s": round(conversation_s, 1),
-        "open_loop_offered_per_s": args.rate,
         "first_contact_warmup": summary(warmup_result) if warmup_result else None,
-        "open_loop": summary(open_result),
+        "open_loop": ours_open,
         "closed_loop_connections": args.connections,
-        "closed_loop": summary(closed_result) if closed_result else None,
+        "closed_loop": ours_closed,
         "outbox_drain_s": round(drain_s, 1),
-        "rss_mb_idle": round(rss_idle, 1),
-        "rss_mb_after_open_loop": round(rss_load, 1),
-        "rss_mb_end": round(rss_end, 1),
+        "memory_at_rest": memory_at_rest,
+        "memory_after_open_loop": memory_after_open,
+        "memory_after_closed_loop": memory_after_closed,
+        "memory_end": memory_end,
         "reply_timeouts": len(out["reply_timeouts"]),
         "inbound_stored": inbound,
-        "webhooks_answered_200": answered,
+        "webhooks_answered_200": answered_200,
         "outbound_rows": outbound,
         "outbound_statuses": statuses,
         "provider_sends": provider_sends,

@@ -75,19 +75,28 @@ def telegram_request(signing: Signing, update_id: int, chat_id: int, body: str) 
 
 
 def conversation_messages(
-    signing: Signing, count: int, *, people: int, texts: list[str], replies: list[str], tag: str, seed: int = 1
+    signing: Signing,
+    count: int,
+    *,
+    people: int,
+    texts: list[str],
+    replies: list[str],
+    tag: str,
+    seed: int = 1,
+    telegram: bool = True,
 ) -> list[bytes]:
     """`count` webhooks from `people` people: a third on Telegram, the rest SMS and WhatsApp.
 
     Half the messages are what people tap or type at a menu ("1", "yes"), half free text in any of the
     16 languages (the NLU's held-out split), so the safety net and classifier run as in real use.
+    Without `telegram`, the Telegram third come by SMS instead (for the bare Twilio baseline).
     """
     rng = random.Random(seed)
     out: list[bytes] = []
     for i in range(count):
         who = rng.randrange(people)
         body = rng.choice(replies) if rng.random() < 0.5 else rng.choice(texts)
-        if who % 3 == 0:
+        if who % 3 == 0 and telegram:
             out.append(telegram_request(signing, 10_000_000 * (seed + 1) + i, 7_000_000 + who, body))
         else:
             sid = f"SM{tag}{seed:04d}{i:024d}"[:34]

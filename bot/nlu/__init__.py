@@ -58,11 +58,17 @@ class ComposedNLU:
         return replace(parsed, language=detected, triage=triage_for(parsed.intent))
 
 
-def warm_up() -> None:
-    """Load the language models and lexicon now, so that no family's first message waits for them."""
+def warm_up(embedded: EmbeddedClassifier | None = None) -> None:
+    """Load the language models, lexicon and classifier now, so that no family's first message waits.
+
+    Also what lets `dhrbot serve --workers N` share them: its web processes are forked after this, so
+    everything loaded here is in memory once, not once per process (bot/web/workers.py).
+    """
     for text in ("thank you for your help", "شكرا لك على المساعدة"):
         detect_language(text)
         check_safety(text)
+        if embedded is not None:
+            embedded.parse(text)  # builds what the classifier otherwise builds on first use
 
 
 def load_nlu(
@@ -77,7 +83,7 @@ def load_nlu(
     """Build the NLU for a backend name ("embedded" or "rasa"); the embedded model is trained or loaded now."""
     embedded = EmbeddedClassifier(cache_dir=Path(cache_dir), threshold=threshold)
     embedded.load()  # train (seconds) or load the cache up front, not on a family's first message
-    warm_up()
+    warm_up(embedded)
     if backend == "embedded":
         return ComposedNLU(embedded)
     if backend == "rasa":

@@ -19,16 +19,20 @@ from tests.conftest import only_on
 from tests.live import free_port
 
 
-def _web_processes(pid: int) -> list[int]:
-    """The spawned children of a process (not multiprocessing's resource tracker)."""
+def _children(pid: int, name: str) -> list[int]:
+    """The child processes of `dhrbot serve` with this name ("dhrbot-web" or "dhrbot-outbox")."""
     children: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         children += [int(c) for c in (task / "children").read_text().split()]
-    return [c for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    return [c for c in children if Path(f"/proc/{c}/comm").read_text().strip() == name]
+
+
+def _web_processes(pid: int) -> list[int]:
+    return _children(pid, "dhrbot-web")
 
 
 @only_on("postgresql")  # several web processes need PostgreSQL
-def test_two_web_processes_answer_webhooks_and_the_parent_sends_the_replies(
+def test_two_web_processes_answer_webhooks_and_the_outbox_process_sends_the_replies(
     settings: Settings, standin: StandIn, tmp_path: Path
 ) -> None:
     var = tmp_path / "serve"
@@ -73,7 +77,7 @@ def test_two_web_processes_answer_webhooks_and_the_parent_sends_the_replies(
             assert response.status_code == 200
             assert "<Response" in response.text
 
-        # The replies were committed by the web processes and sent by the parent's dispatchers.
+        # The replies were committed by the web processes and sent by the outbox process's dispatchers.
         deadline = time.monotonic() + 30
         while {p.get("To") for p in standin.sent("twilio", "Messages")} != set(numbers):
             assert time.monotonic() < deadline, "not every person got a reply"
@@ -86,6 +90,25 @@ def test_two_web_processes_answer_webhooks_and_the_parent_sends_the_replies(
         while len(set(_web_processes(server.pid)) - {lost}) < 2:
             assert time.monotonic() < deadline, "the lost web process was not replaced"
             time.sleep(0.2)
+
+        # So is the outbox process: a message written after it died still gets its reply.
+        [outbox] = _children(server.pid, "dhrbot-outbox")
+        os.kill(outbox, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while set(_children(server.pid, "dhrbot-outbox")) - {outbox} == set():
+            assert time.monotonic() < deadline, "the lost outbox process was not replaced"
+            time.sleep(0.2)
+        later = "+447700909999"
+        form = sms("hello", frm=later)
+        signature = RequestValidator(TW_TOKEN).compute_signature(PUBLIC + "/webhooks/twilio", form)
+        response = httpx.post(
+            base + "/webhooks/twilio", data=form, headers={"X-Twilio-Signature": signature}, timeout=30
+        )
+        assert response.status_code == 200
+        deadline = time.monotonic() + 30
+        while later not in {p.get("To") for p in standin.sent("twilio", "Messages")}:
+            assert time.monotonic() < deadline, "no reply after the outbox process was replaced"
+            time.sleep(0.1)
     finally:
         server.send_signal(signal.SIGTERM)
         output = server.communicate(timeout=60)[0].decode()
