@@ -35,9 +35,10 @@ def test_held_out_accuracy_and_urgent_recall(embedded_nlu: ComposedNLU, test_dir
     assert len(result["per_language"]) == 16
 
 
-def test_held_out_split_is_never_in_training() -> None:
+@pytest.mark.parametrize("split", ["test", "blind"])
+def test_held_out_splits_are_never_in_training(split: str) -> None:
     train = {normalise(e.text) for e in load_examples(PROJECT_ROOT / "intents" / "data")}
-    leaked = [e.text for e in load_examples(PROJECT_ROOT / "intents" / "test") if normalise(e.text) in train]
+    leaked = [e.text for e in load_examples(PROJECT_ROOT / "intents" / split) if normalise(e.text) in train]
     assert leaked == []
 
 
