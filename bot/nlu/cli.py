@@ -101,7 +101,7 @@ def evaluate(nlu: Any, path: Path) -> dict[str, Any]:
     gold: list[str] = []
     pred: list[str] = []
     lang_stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    urgent_total = urgent_hit = calm_total = calm_alarm = 0
+    urgent_total = urgent_hit = urgent_asked = calm_total = calm_alarm = calm_checked = 0
     langid_right = 0
     errors: list[dict[str, Any]] = []
     for ex in examples:
@@ -115,13 +115,21 @@ def evaluate(nlu: Any, path: Path) -> dict[str, Any]:
         if ex.intent in URGENT_INTENTS:
             urgent_total += 1
             urgent_hit += int(p.triage == "urgent")
+            urgent_asked += int(p.triage == "check")
             ls["urgent"] += 1
             ls["urgent_hit"] += int(p.triage == "urgent")
         else:
             calm_total += 1
             calm_alarm += int(p.triage == "urgent")
+            calm_checked += int(p.triage == "check")
         if p.intent != ex.intent:
-            errors.append({"text": ex.text, "language": ex.language, "gold": ex.intent, "predicted": p.intent})
+            errors.append(
+                {"text": ex.text, "language": ex.language, "gold": ex.intent, "predicted": p.intent, "triage": p.triage}
+            )
+        elif ex.intent in URGENT_INTENTS and p.triage != "urgent":
+            errors.append(
+                {"text": ex.text, "language": ex.language, "gold": ex.intent, "predicted": p.intent, "triage": p.triage}
+            )
     labels = [i for i in INTENTS if i in set(gold)]
     prec, rec, f1, sup = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
     per_intent = {
@@ -148,6 +156,9 @@ def evaluate(nlu: Any, path: Path) -> dict[str, Any]:
         "accuracy": round(correct / len(examples), 4),
         "urgent_recall": round(urgent_hit / urgent_total, 4) if urgent_total else None,
         "false_urgent_rate": round(calm_alarm / calm_total, 4) if calm_total else None,
+        # `check`: the bot asks "are you, or is anyone, in danger right now?" rather than deciding.
+        "urgent_or_check_recall": round((urgent_hit + urgent_asked) / urgent_total, 4) if urgent_total else None,
+        "check_rate": round(calm_checked / calm_total, 4) if calm_total else None,
         "fallback_rate": round(pred.count(FALLBACK_INTENT) / len(pred), 4),
         "language_id_accuracy": round(langid_right / len(examples), 4),
         "per_intent": per_intent,
