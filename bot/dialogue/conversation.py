@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.content import topics
-from bot.dialogue import codes
+from bot.dialogue import codes, danger_check
 from bot.dialogue.first_contact import FirstContact, language_named
+from bot.dialogue.free_text import is_free_text
 from bot.dialogue.intake import Intake
 from bot.dialogue.menu import Menu
 from bot.dialogue.turn import Turn, ascii_digits, pick, pick_many
@@ -44,6 +45,8 @@ class Conversation(FirstContact, Menu, Intake):
             elif not c.human_holds:
                 self._reprompt()
             return
+        if danger_check.answer(self, parse) or (parse is not None and danger_check.ask(self, parse)):
+            return  # unsure whether someone is in danger: asked directly, or acted on the answer
         if c.human_holds:
             return  # an advocate is holding the conversation: the bot stays silent
         if t.inbound.media and not t.text and c.state not in ("new", "language"):
@@ -83,7 +86,7 @@ class Conversation(FirstContact, Menu, Intake):
             return None
         if self.c.state == "language" and language_named(text):
             return None  # "en-GB", "Polski": a language being chosen
-        parse = self.t.nlu.parse(text, self.c.language)
+        parse = self.t.nlu.parse(text, self.c.language, free_text=is_free_text(self.t))
         self.t.intent = parse.intent
         self.t.detected_language = parse.language
         return parse
