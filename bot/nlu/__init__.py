@@ -88,6 +88,7 @@ def load_nlu(
     """Build the NLU for a backend name ("embedded" or "rasa"); the embedded model is trained or loaded now."""
     embedded = EmbeddedClassifier(cache_dir=Path(cache_dir), threshold=threshold)
     embedded.load()  # train (seconds) or load the cache up front, not on a family's first message
+    embedded.vector("thank you")  # page the encoder's weights in now, too
     warm_up()
     if backend == "embedded":
         return ComposedNLU(embedded)
