@@ -56,6 +56,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train (or confirm the cache of) the embedded classifier; optionally tune its threshold."""
     from bot.nlu.data import TRAIN_DIR, load_examples
     from bot.nlu.embedded import EmbeddedClassifier, tune_threshold
+    from bot.nlu.encoder import encoder_problem
 
     clf = EmbeddedClassifier(cache_dir=_settings()["var_dir"] / "nlu")
     start = time.perf_counter()
@@ -65,9 +66,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         "trained": clf.trained_now,
         "seconds": round(time.perf_counter() - start, 2),
         "examples": len(load_examples(TRAIN_DIR)),
+        "encoder": clf.encoder_name or encoder_problem(),
     }
     if args.tune:
-        t, stats = tune_threshold(load_examples(TRAIN_DIR))
+        t, stats = tune_threshold(load_examples(TRAIN_DIR), encoder=clf.encoder, cache_dir=clf.cache_dir)
         result["suggested_threshold"] = t
         result["validation"] = stats
     print(json.dumps(result, ensure_ascii=False))
