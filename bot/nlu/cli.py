@@ -69,7 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "encoder": clf.encoder_name or encoder_problem(),
     }
     if args.tune:
-        t, stats = tune_threshold(load_examples(TRAIN_DIR), encoder=clf.encoder, cache_dir=clf.cache_dir)
+        t, stats = tune_threshold(load_examples(TRAIN_DIR), encoder=clf.encoder)
         result["suggested_threshold"] = t
         result["validation"] = stats
     print(json.dumps(result, ensure_ascii=False))

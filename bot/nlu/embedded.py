@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import random
 import threading
 import time
@@ -222,6 +223,16 @@ class CalibratedScorer:
         return total / len(self.folds)
 
 
+def vector_cache_dir() -> Path:
+    """Where training vectors are kept: shared by every var/ folder and checkout on this machine.
+
+    They are vectors of the project's own training sentences (no personal data), and encoding all of
+    them takes a minute or more on 2 cores, so a fresh var/ (a test, a new deployment) reuses them.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dhrbot" / "nlu-vectors"
+
+
 class VectorCache:
     """Sentence vectors of the training texts, kept on disk so that retraining re-encodes only new text."""
 
@@ -245,18 +256,18 @@ class VectorCache:
             known.update(zip(batch, self.encoder.encode(batch)))
         if missing:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.stem + ".tmp.npz")
+            tmp = self.path.with_name(f"{self.path.stem}.{os.getpid()}.tmp.npz")  # several processes may train
             keep = sorted(known)
             np.savez(tmp, texts=np.array(keep), vectors=np.array([known[t] for t in keep], dtype=np.float32))
             tmp.replace(self.path)
         return np.array([known[t] for t in texts], dtype=np.float32)
 
 
-def encode_examples(examples: Sequence[Example], encoder: SentenceEncoder | None, cache_dir: Path) -> Any:
+def encode_examples(examples: Sequence[Example], encoder: SentenceEncoder | None) -> Any:
     """The training examples' sentence vectors (None without an encoder)."""
     if encoder is None:
         return None
-    return VectorCache(cache_dir, encoder).vectors([e.text for e in examples])
+    return VectorCache(vector_cache_dir(), encoder).vectors([e.text for e in examples])
 
 
 class EmbeddedClassifier:
@@ -313,7 +324,7 @@ class EmbeddedClassifier:
             if not examples:
                 raise RuntimeError(f"no NLU training examples found under {self.data_dir}")
             start = time.perf_counter()
-            vectors = encode_examples(examples, self.encoder, self.cache_dir)
+            vectors = encode_examples(examples, self.encoder)
             fitted = fit_model(examples, vectors, self.encoder_name)
             self.train_seconds = time.perf_counter() - start
             self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -425,7 +436,6 @@ def tune_threshold(
     examples: Sequence[Example],
     *,
     encoder: SentenceEncoder | None = None,
-    cache_dir: Path | None = None,
     seed: int = 13,
     holdout: float = 0.2,
 ) -> tuple[float, dict[str, Any]]:
@@ -437,7 +447,7 @@ def tune_threshold(
     """
     train, valid = validation_split(examples, seed=seed, holdout=holdout)
     name = encoder.name if encoder is not None else None
-    all_vectors = encode_examples(list(train) + list(valid), encoder, cache_dir or Path("var/nlu"))
+    all_vectors = encode_examples(list(train) + list(valid), encoder)
     train_vectors = all_vectors[: len(train)] if all_vectors is not None else None
     valid_vectors = all_vectors[len(train) :] if all_vectors is not None else None
     fitted = fit_model(train, train_vectors, name)
