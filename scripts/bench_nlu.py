@@ -78,7 +78,7 @@ def _start_rasa() -> tuple[str, str] | None:
     found = local_rasa(ROOT / "var")
     if found:
         return found
-    done = subprocess.run(["bash", str(ROOT / "scripts" / "rasa" / "serve.sh")], check=False)
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "rasa" / "serve.sh")], check=False, stdout=sys.stderr)
     return local_rasa(ROOT / "var") if done.returncode == 0 else None
 
 
