@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.content import topics
-from bot.dialogue import codes
+from bot.dialogue import codes, danger_check
 from bot.dialogue.collect import COLLECT_HANDLERS, COLLECT_STATES
 from bot.dialogue.first_contact import FirstContact, language_named
+from bot.dialogue.free_text import is_free_text
 from bot.dialogue.intake import Intake
 from bot.dialogue.menu import Menu
 from bot.dialogue.messages import Choice
@@ -63,6 +64,8 @@ class Conversation(FirstContact, Menu, Intake, Reach):
             elif not c.human_holds:
                 self._reprompt()
             return
+        if danger_check.answer(self, parse) or (parse is not None and danger_check.ask(self, parse)):
+            return  # unsure whether someone is in danger: asked directly, or acted on the answer
         if c.human_holds:
             self._resumed_while_held()  # their own code on a new device still shows the advocate's words
             return  # an advocate is holding the conversation: the bot stays silent
@@ -103,7 +106,7 @@ class Conversation(FirstContact, Menu, Intake, Reach):
             return None
         if self.c.state == "language" and language_named(text):
             return None  # "en-GB", "Polski": a language being chosen
-        parse = self.t.nlu.parse(text, self.c.language)
+        parse = self.t.nlu.parse(text, self.c.language, free_text=is_free_text(self.t))
         self.t.intent = parse.intent
         self.t.detected_language = parse.language
         return parse

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.nlu.base import FALLBACK_INTENT, INTENTS, NLU, URGENT_INTENTS, Parse, triage_for
-from bot.nlu.embedded import DEFAULT_THRESHOLD, URGENT_THRESHOLD, EmbeddedClassifier
+from bot.nlu.embedded import DEFAULT_THRESHOLD, URGENT_THRESHOLD, EmbeddedClassifier, triage_from
 from bot.nlu.langid import detect_language
 from bot.nlu.lexicon import check_safety
 from bot.nlu.rasa_client import RasaClient, RasaWithFallback
@@ -21,12 +21,16 @@ class ComposedNLU:
 
     def __init__(self, classifier: NLU, second_opinion: EmbeddedClassifier | None = None) -> None:
         self.classifier = classifier
-        # With Rasa as the classifier, the embedded model still gets a say on urgency: either
-        # model seeing danger is enough (measured: Rasa alone missed 5% of held-out urgent messages).
+        # With Rasa as the classifier, the embedded model still gets a say on urgency (measured:
+        # Rasa alone missed 5% of held-out urgent messages).
         self.second_opinion = second_opinion
 
-    def parse(self, text: str, language: str | None = None) -> Parse:
-        """Understand one message; `language` (the person's chosen one) is only a hint to the classifier."""
+    def parse(self, text: str, language: str | None = None, *, free_text: bool = True) -> Parse:
+        """Understand one message; `language` (the person's chosen one) is only a hint to the classifier.
+
+        `free_text=False` (a quick-reply label or a command word): the safety lexicon still reads it,
+        but the sentence encoder and the Rasa server are not asked.
+        """
         detected, _ = detect_language(text)
         hit = check_safety(text)
         if hit is not None:
@@ -41,21 +45,28 @@ class ComposedNLU:
                 triage="urgent",
                 entities=[{"entity": "safety_phrase", "value": phrase, "extractor": "lexicon"}],
             )
-        parsed = self.classifier.parse(text, language)
-        if self.second_opinion is not None and parsed.intent not in URGENT_INTENTS:
-            ranking = self.second_opinion.rank(text)
-            top, conf = ranking[0]
-            if top in URGENT_INTENTS and conf >= URGENT_THRESHOLD and self.second_opinion.recognises_any_word(text):
-                marker = {"entity": "safety_second_opinion", "value": top, "extractor": "embedded"}
-                return replace(
-                    parsed,
-                    intent=top,
-                    confidence=conf,
-                    language=detected,
-                    triage="urgent",
-                    entities=[*parsed.entities, marker],
-                )
-        return replace(parsed, language=detected, triage=triage_for(parsed.intent))
+        parsed = self.classifier.parse(text, language, free_text=free_text)
+        second = self.second_opinion
+        if second is None or not free_text or parsed.triage == "urgent":
+            return replace(parsed, language=detected)
+        # With Rasa as the classifier, the embedded model still reads free text for danger: either
+        # model seeing it is enough, and its urgent probability decides whether to ask (`check`).
+        ranking = second.rank(text, second.vector(text))
+        top, conf = ranking[0]
+        if top in URGENT_INTENTS and conf >= URGENT_THRESHOLD and second.recognises_any_word(text):
+            marker = {"entity": "safety_second_opinion", "value": top, "extractor": "embedded"}
+            return replace(
+                parsed,
+                intent=top,
+                confidence=conf,
+                language=detected,
+                triage="urgent",
+                entities=[*parsed.entities, marker],
+            )
+        triage = triage_from(parsed.intent, ranking, second.recognises_any_word(text))
+        if triage != "check":
+            triage = triage_for(parsed.intent)
+        return replace(parsed, language=detected, triage=triage)
 
 
 def warm_up(embedded: EmbeddedClassifier | None = None) -> None:
@@ -83,6 +94,7 @@ def load_nlu(
     """Build the NLU for a backend name ("embedded" or "rasa"); the embedded model is trained or loaded now."""
     embedded = EmbeddedClassifier(cache_dir=Path(cache_dir), threshold=threshold)
     embedded.load()  # train (seconds) or load the cache up front, not on a family's first message
+    embedded.vector("thank you")  # page the encoder's weights in now, too
     warm_up(embedded)
     if backend == "embedded":
         return ComposedNLU(embedded)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-Triage = Literal["urgent", "sensitive", "none"]
+# "check": not sure enough to call it urgent, too close to ignore: the bot asks directly whether anyone
+# is in danger right now (bot/dialogue/danger_check.py).
+Triage = Literal["urgent", "check", "sensitive", "none"]
 
 INTENTS: tuple[str, ...] = (
     "greet",
@@ -76,6 +78,9 @@ class Parse:
 class NLU(Protocol):
     """A backend that understands free text (keyword, embedded classifier, or a Rasa server)."""
 
-    def parse(self, text: str, language: str | None = None) -> Parse:
-        """Understand one message; `language` is the person's chosen language, if known."""
+    def parse(self, text: str, language: str | None = None, *, free_text: bool = True) -> Parse:
+        """Understand one message; `language` is the person's chosen language, if known.
+
+        `free_text=False`: a quick-reply label or a command word, which skips the costly models.
+        """
         ...

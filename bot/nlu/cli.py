@@ -56,6 +56,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train (or confirm the cache of) the embedded classifier; optionally tune its threshold."""
     from bot.nlu.data import TRAIN_DIR, load_examples
     from bot.nlu.embedded import EmbeddedClassifier, tune_threshold
+    from bot.nlu.encoder import encoder_problem
 
     clf = EmbeddedClassifier(cache_dir=_settings()["var_dir"] / "nlu")
     start = time.perf_counter()
@@ -65,9 +66,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         "trained": clf.trained_now,
         "seconds": round(time.perf_counter() - start, 2),
         "examples": len(load_examples(TRAIN_DIR)),
+        "encoder": clf.encoder_name or encoder_problem(),
     }
     if args.tune:
-        t, stats = tune_threshold(load_examples(TRAIN_DIR))
+        t, stats = tune_threshold(load_examples(TRAIN_DIR), encoder=clf.encoder)
         result["suggested_threshold"] = t
         result["validation"] = stats
     print(json.dumps(result, ensure_ascii=False))
@@ -101,7 +103,7 @@ def evaluate(nlu: Any, path: Path) -> dict[str, Any]:
     gold: list[str] = []
     pred: list[str] = []
     lang_stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    urgent_total = urgent_hit = calm_total = calm_alarm = 0
+    urgent_total = urgent_hit = urgent_asked = calm_total = calm_alarm = calm_checked = 0
     langid_right = 0
     errors: list[dict[str, Any]] = []
     for ex in examples:
@@ -115,13 +117,21 @@ def evaluate(nlu: Any, path: Path) -> dict[str, Any]:
         if ex.intent in URGENT_INTENTS:
             urgent_total += 1
             urgent_hit += int(p.triage == "urgent")
+            urgent_asked += int(p.triage == "check")
             ls["urgent"] += 1
             ls["urgent_hit"] += int(p.triage == "urgent")
         else:
             calm_total += 1
             calm_alarm += int(p.triage == "urgent")
+            calm_checked += int(p.triage == "check")
         if p.intent != ex.intent:
-            errors.append({"text": ex.text, "language": ex.language, "gold": ex.intent, "predicted": p.intent})
+            errors.append(
+                {"text": ex.text, "language": ex.language, "gold": ex.intent, "predicted": p.intent, "triage": p.triage}
+            )
+        elif ex.intent in URGENT_INTENTS and p.triage != "urgent":
+            errors.append(
+                {"text": ex.text, "language": ex.language, "gold": ex.intent, "predicted": p.intent, "triage": p.triage}
+            )
     labels = [i for i in INTENTS if i in set(gold)]
     prec, rec, f1, sup = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
     per_intent = {
@@ -148,6 +158,9 @@ def evaluate(nlu: Any, path: Path) -> dict[str, Any]:
         "accuracy": round(correct / len(examples), 4),
         "urgent_recall": round(urgent_hit / urgent_total, 4) if urgent_total else None,
         "false_urgent_rate": round(calm_alarm / calm_total, 4) if calm_total else None,
+        # `check`: the bot asks "are you, or is anyone, in danger right now?" rather than deciding.
+        "urgent_or_check_recall": round((urgent_hit + urgent_asked) / urgent_total, 4) if urgent_total else None,
+        "check_rate": round(calm_checked / calm_total, 4) if calm_total else None,
         "fallback_rate": round(pred.count(FALLBACK_INTENT) / len(pred), 4),
         "language_id_accuracy": round(langid_right / len(examples), 4),
         "per_intent": per_intent,

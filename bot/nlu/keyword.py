@@ -27,7 +27,7 @@ _KEYWORDS: list[tuple[str, str]] = [
 class KeywordNLU:
     """Regular expressions over English words; understands little, but never needs training."""
 
-    def parse(self, text: str, language: str | None = None) -> Parse:
+    def parse(self, text: str, language: str | None = None, *, free_text: bool = True) -> Parse:
         """Match the first intent whose keywords appear."""
         low = text.casefold()
         for intent, pattern in _KEYWORDS:

