@@ -39,6 +39,8 @@ class Channel:
     reply_window: timedelta | None = None
     # Addresses that last only as long as a browser session: the person needs a code to come back.
     ephemeral: bool = False
+    # The channel itself always shows the emergency number (the web chat's notice): the greeting need not.
+    shows_emergency_number: bool = False
 
     def outside_reply_window(self, last_inbound_at: datetime | None, now: datetime) -> bool:
         """Whether only an approved template may go now (WhatsApp: nothing from the person in 24 hours)."""
@@ -54,7 +56,7 @@ _CHANNELS = (
     # The web chat answers in the page at once; anything sent later (an advocate's reply, a reminder, an
     # update) goes through the outbox to the open page. Nothing shows outside the page, so neither
     # discreet previews nor safe times apply, and the browser session ends when the browser closes.
-    Channel("web", synchronous=True, notifies=False, ephemeral=True),
+    Channel("web", synchronous=True, notifies=False, ephemeral=True, shows_emergency_number=True),
     Channel("cli", synchronous=True, dispatched=False),  # `dhrbot chat`: the terminal shows replies at once
 )
 CHANNELS: dict[str, Channel] = {c.name: c for c in _CHANNELS}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.content import topics
-from bot.dialogue import codes, danger_check
+from bot.dialogue import codes, danger_check, form
 from bot.dialogue.collect import COLLECT_HANDLERS, COLLECT_STATES
 from bot.dialogue.first_contact import FirstContact, language_named
 from bot.dialogue.free_text import is_free_text
@@ -26,6 +26,10 @@ from handoff.queue import alert_holder, open_ticket
 from handoff.tickets import reply_expectation
 
 __all__ = ["Conversation", "Turn", "ascii_digits", "pick", "pick_many"]
+
+
+# Where someone is still getting started: every message there is heard by first contact itself.
+FIRST_CONTACT_STATES = frozenset({"new", "language", "safe_now", "others_read", "code"})
 
 
 class Conversation(FirstContact, Menu, Intake, Reach):
@@ -64,8 +68,32 @@ class Conversation(FirstContact, Menu, Intake, Reach):
             elif not c.human_holds:
                 self._reprompt()
             return
-        if danger_check.answer(self, parse) or (parse is not None and danger_check.ask(self, parse)):
-            return  # unsure whether someone is in danger: asked directly, or acted on the answer
+        if danger_check.answer(self, parse):
+            return  # the answer to "is anyone in danger now?"
+        unsure = parse is not None and parse.triage == "check"
+        if unsure and c.state in FIRST_CONTACT_STATES:
+            unsure = False  # first contact hears every message itself, and offers help (a person reads it)
+        if unsure and self._writing_their_own_words():
+            # What they wrote is kept as the answer or account it was meant for; the question comes after.
+            self._answer_by_state(was_stopped, parse)
+            assert parse is not None
+            danger_check.ask(self, parse)
+            return
+        if unsure and parse is not None and danger_check.ask(self, parse):
+            return  # unsure whether someone is in danger: asked directly
+        self._answer_by_state(was_stopped, parse)
+
+    def _writing_their_own_words(self) -> bool:
+        """Whether this message is content being given: an account, a free-text answer, contact details."""
+        c = self.c
+        if c.state in COLLECT_STATES or c.state.startswith("reach_"):
+            return True
+        question = form.BY_KEY.get(self.t.data.get("q") or "") if c.state == "form" else None
+        return question is not None and question.kind == "text"
+
+    def _answer_by_state(self, was_stopped: bool, parse: Parse | None) -> None:
+        """Everything after safety: a held conversation's silence, files, START, codes, commands, the state."""
+        t, c = self.t, self.c
         if c.human_holds:
             self._resumed_while_held()  # their own code on a new device still shows the advocate's words
             return  # an advocate is holding the conversation: the bot stays silent

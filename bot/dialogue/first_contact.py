@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.channels.registry import channel
 from bot.content import topics
 from bot.dialogue import codes
 from bot.dialogue.messages import Choice, discreet_notice
@@ -202,7 +203,10 @@ class FirstContact(Step):
         # The app's language setting, or the language the first message was written in.
         hint = resolve_language(t.inbound.language_hint) or t.detected_language
         with use_language(hint or "en"):
-            if not emergency_given:
+            if not emergency_given and channel(t.inbound.channel).shows_emergency_number:
+                # The page's own notice already gives the number: one emergency line on the first screen.
+                t.say(_(t.helplines.emergency.description))
+            elif not emergency_given:
                 t.say(
                     _("Hello. If you are in danger now, call {number}.").format(
                         number=isolate(t.helplines.emergency.number)

@@ -38,7 +38,9 @@ def test_held_out_accuracy_and_urgent_recall(embedded_nlu: ComposedNLU, split: s
     assert result["check_rate"] <= bars["check"]
     weak = {lang: s["accuracy"] for lang, s in result["per_language"].items() if s["accuracy"] < bars["language"]}
     assert not weak, f"languages understood too poorly: {weak}"
-    assert set(result["per_language"]) == set(LANGUAGES)
+    # Every language is scored on the held-out split; the blind split was written before Welsh joined.
+    expected = set(LANGUAGES) if split == "test" else set(LANGUAGES) - {"cy"}
+    assert set(result["per_language"]) == expected
 
 
 @pytest.mark.parametrize("split", ["test", "blind"])

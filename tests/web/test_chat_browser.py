@@ -54,7 +54,7 @@ def test_right_to_left_languages_turn_the_page_right_to_left(chat_url, lang):
         # The quick exit keeps working and now speaks the person's language.
         assert page.locator("#quick-exit").inner_text() != "Quick exit"
         # Phone numbers stay readable inside right-to-left sentences.
-        assert "999" in page.locator("#log").inner_text()
+        assert "999" in page.locator("#notice").inner_text()
         bubble = page.locator(".msg.bot").last
         assert bubble.evaluate("e => getComputedStyle(e).direction") == "rtl"
         ARTIFACTS.mkdir(exist_ok=True)

@@ -21,9 +21,10 @@ def test_chat_page_has_a_quick_exit_and_is_never_cached(service):
 
 def test_a_conversation_through_the_web_chat(service):
     client = TestClient(create_app(service))
-    client.get("/chat")
+    page = client.get("/chat").text
     first = client.post("/chat/send", json={"text": "hello"}).json()["replies"]
-    assert "999" in first[0]["text"]
+    assert "999" in page and "999" not in first[0]["text"], "one emergency line on the first screen: the page's"
+    assert "55" in first[0]["text"], "and how to call when one cannot speak"
     assert "English" in [c["label"] for c in first[-1]["choices"]]
     second = client.post("/chat/send", json={"text": "1"}).json()["replies"]
     assert any("safe for you to talk" in r["text"] for r in second)
