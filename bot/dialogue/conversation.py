@@ -71,8 +71,10 @@ class Conversation(FirstContact, Menu, Intake, Reach):
         if danger_check.answer(self, parse):
             return  # the answer to "is anyone in danger now?"
         unsure = parse is not None and parse.triage == "check"
-        if unsure and c.state in FIRST_CONTACT_STATES:
-            unsure = False  # first contact hears every message itself, and offers help (a person reads it)
+        if unsure and (c.state in FIRST_CONTACT_STATES or c.state in COLLECT_STATES):
+            # First contact hears every message itself (a person reads it); an account is read by the
+            # review's staff, and asking after each sentence of it would break into their memories.
+            unsure = False
         if unsure and self._writing_their_own_words():
             # What they wrote is kept as the answer or account it was meant for; the question comes after.
             self._answer_by_state(was_stopped, parse)
@@ -86,7 +88,7 @@ class Conversation(FirstContact, Menu, Intake, Reach):
     def _writing_their_own_words(self) -> bool:
         """Whether this message is content being given: an account, a free-text answer, contact details."""
         c = self.c
-        if c.state in COLLECT_STATES or c.state.startswith("reach_"):
+        if c.state.startswith("reach_"):
             return True
         question = form.BY_KEY.get(self.t.data.get("q") or "") if c.state == "form" else None
         return question is not None and question.kind == "text"
