@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.dialogue import form
 from bot.storage.models import Attachment, ContributionPiece
 from tests.channels.conftest import sms, tg_message, tg_post, twilio_post
+from tests.conftest import only_on
 from tests.dialogue.test_contributions import LANGUAGE_CODES, choose, register
 from tests.people import Person
 
@@ -18,11 +19,10 @@ ADDRESSES = {"sms": "+447700900321", "whatsapp": "+447700900322", "telegram": "7
 
 @pytest.mark.parametrize("code", LANGUAGE_CODES)
 @pytest.mark.parametrize("channel", ["sms", "whatsapp", "telegram"])
+@only_on("sqlite")
 def test_a_file_sent_on_each_channel_is_read_back_and_given_with_consent(
     client, channel_service, standin, database_url, channel, code
 ):
-    if "postgresql" in database_url:
-        pytest.skip("the channel path is the same on both databases; SQLite runs it")
     address = ADDRESSES[channel]
     # The conversation so far, on this channel; the file then arrives through the provider's webhook.
     person = Person(channel_service.engine, address=address, channel=channel)

@@ -13,6 +13,7 @@ from bot.dialogue.contributions import MAX_FILE_BYTES, latest_pieces
 from bot.dialogue.messages import Inbound, Media
 from bot.i18n import BY_CODE, LANGUAGES
 from bot.storage.models import Attachment, Contact, ContributionPiece, ContributionVersion, Ticket
+from tests.conftest import only_on
 from tests.people import Person
 
 WELSH = pytest.param(
@@ -110,17 +111,10 @@ def sends_file(person: Person, content_type: str, data: bytes, caption: str = ""
     return person.heard
 
 
-@pytest.fixture
-def sqlite_only(database_url):
-    if "postgresql" in database_url:
-        pytest.skip("the conversation is the same on both databases; SQLite runs it in each language")
-
-
 # ---------------------------------------------------------------------- an account, in several languages
 @pytest.mark.parametrize("code", LANGUAGE_CODES)
-def test_a_written_account_over_several_messages_is_read_back_then_saved_with_a_consent_for_each_use(
-    service, sqlite_only, code
-):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_a_written_account_over_several_messages_is_read_back_then_saved_with_a_consent_for_each_use(service, code):
     person = Person(service.engine, address=f"+44770090{len(code)}{ord(code[0])}")
     register(person, code, [form.WAY_WRITTEN])
     choose(person, "now")  # offered to write it now, after the form
@@ -146,7 +140,8 @@ def test_a_written_account_over_several_messages_is_read_back_then_saved_with_a_
 
 
 @pytest.mark.parametrize("code", LANGUAGE_CODES)
-def test_who_they_were_and_a_name_for_the_report_are_collected_and_read_back(service, sqlite_only, code):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_who_they_were_and_a_name_for_the_report_are_collected_and_read_back(service, code):
     person = Person(service.engine, address=f"+44770091{len(code)}{ord(code[0])}")
     register(person, code, [form.WAY_PORTRAIT, form.WAY_NAME])
     choose(person, "now")
@@ -169,7 +164,8 @@ def test_who_they_were_and_a_name_for_the_report_are_collected_and_read_back(ser
 
 
 @pytest.mark.parametrize("code", LANGUAGE_CODES)
-def test_an_account_is_added_to_then_withdrawn_and_every_version_is_kept(service, sqlite_only, code):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_an_account_is_added_to_then_withdrawn_and_every_version_is_kept(service, code):
     person = Person(service.engine, address=f"+44770092{len(code)}{ord(code[0])}")
     register(person, code, [form.WAY_WRITTEN])
     choose(person, "now")
@@ -201,7 +197,8 @@ def test_an_account_is_added_to_then_withdrawn_and_every_version_is_kept(service
 
 
 @pytest.mark.parametrize("code", LANGUAGE_CODES)
-def test_consent_for_each_use_can_be_changed_later_as_a_new_version(service, sqlite_only, code):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_consent_for_each_use_can_be_changed_later_as_a_new_version(service, code):
     person = Person(service.engine, address=f"+44770093{len(code)}{ord(code[0])}")
     register(person, code, [form.WAY_PORTRAIT])
     choose(person, "now")
@@ -223,7 +220,8 @@ def test_consent_for_each_use_can_be_changed_later_as_a_new_version(service, sql
 
 
 @pytest.mark.parametrize("code", LANGUAGE_CODES)
-def test_files_on_any_channel_are_kept_encrypted_read_back_and_given_with_consent(service, sqlite_only, code):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_files_on_any_channel_are_kept_encrypted_read_back_and_given_with_consent(service, code):
     person = Person(service.engine, address=f"+44770094{len(code)}{ord(code[0])}", channel="whatsapp")
     register(person, code, [form.WAY_VOICE])
     choose(person, "now")
@@ -259,9 +257,8 @@ def test_files_on_any_channel_are_kept_encrypted_read_back_and_given_with_consen
     ("content_type", "size", "expected"),
     [("application/x-msdownload", 100, "can't keep this kind of file"), ("audio/ogg", MAX_FILE_BYTES + 1, "too big")],
 )
-def test_a_file_of_the_wrong_type_or_too_big_is_refused_kindly_and_not_kept(
-    service, sqlite_only, content_type, size, expected
-):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_a_file_of_the_wrong_type_or_too_big_is_refused_kindly_and_not_kept(service, content_type, size, expected):
     person = Person(service.engine, channel="telegram", address="5550001")
     register(person, "en", [form.WAY_VOICE])
     choose(person, "now")
@@ -273,7 +270,8 @@ def test_a_file_of_the_wrong_type_or_too_big_is_refused_kindly_and_not_kept(
         assert not s.scalars(select(Attachment)).all()
 
 
-def test_a_voice_note_outside_a_contribution_still_goes_to_a_person(service, sqlite_only):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_a_voice_note_outside_a_contribution_still_goes_to_a_person(service):
     person = Person(service.engine, channel="telegram", address="5550002")
     to_menu(person, "en")
     heard = sends_file(person, "audio/ogg", b"OggS" + b"a" * 100)
@@ -283,7 +281,8 @@ def test_a_voice_note_outside_a_contribution_still_goes_to_a_person(service, sql
 
 
 # ---------------------------------------------------------------------- at the person's pace
-def test_an_account_carries_on_after_a_pause_on_another_channel(service, sqlite_only):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_an_account_carries_on_after_a_pause_on_another_channel(service):
     phone = Person(service.engine, channel="sms", address="+447700900555")
     register(phone, "en", [form.WAY_WRITTEN])
     choose(phone, "now")
@@ -305,7 +304,8 @@ def test_an_account_carries_on_after_a_pause_on_another_channel(service, sqlite_
     assert saved.text is not None and saved.text.startswith("The first part") and saved.channel == "web"
 
 
-def test_words_that_sound_like_a_request_are_kept_in_the_account_not_taken_as_a_command(service, sqlite_only):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_words_that_sound_like_a_request_are_kept_in_the_account_not_taken_as_a_command(service):
     person = Person(service.engine)
     register(person, "en", [form.WAY_WRITTEN])
     choose(person, "now")
@@ -318,7 +318,8 @@ def test_words_that_sound_like_a_request_are_kept_in_the_account_not_taken_as_a_
         assert not s.scalars(select(Ticket)).all()
 
 
-def test_an_urgent_message_mid_account_shows_help_and_is_kept_with_the_account(service, sqlite_only):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_an_urgent_message_mid_account_shows_help_and_is_kept_with_the_account(service):
     person = Person(service.engine)
     register(person, "en", [form.WAY_WRITTEN])
     choose(person, "now")
@@ -333,7 +334,8 @@ def test_an_urgent_message_mid_account_shows_help_and_is_kept_with_the_account(s
         assert s.scalars(select(Ticket)).one().priority == "urgent"
 
 
-def test_keep_it_for_later_saves_nothing_and_the_menu_offers_to_carry_on(service, sqlite_only):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_keep_it_for_later_saves_nothing_and_the_menu_offers_to_carry_on(service):
     person = Person(service.engine)
     register(person, "en", [form.WAY_WRITTEN])
     choose(person, "now")
@@ -367,9 +369,8 @@ def test_the_account_is_encrypted_at_rest(service):
 # ---------------------------------------------------------------------- not taking part
 @pytest.mark.parametrize("code", LANGUAGE_CODES)
 @pytest.mark.parametrize("keep_informed", ["yes", "no"])
-def test_not_taking_part_is_acknowledged_stops_the_form_and_asks_only_about_updates(
-    service, sqlite_only, code, keep_informed
-):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_not_taking_part_is_acknowledged_stops_the_form_and_asks_only_about_updates(service, code, keep_informed):
     person = Person(service.engine, address=f"+44770095{len(code)}{ord(code[0])}")
     to_menu(person, code)
     choose(person, "form")
@@ -386,7 +387,8 @@ def test_not_taking_part_is_acknowledged_stops_the_form_and_asks_only_about_upda
     assert "contribute" not in offered(person)
 
 
-def test_a_photo_sent_from_the_list_of_things_to_give_joins_the_files(service, sqlite_only):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_a_photo_sent_from_the_list_of_things_to_give_joins_the_files(service):
     person = Person(service.engine, channel="telegram", address="5550003")
     register(person, "en", [form.WAY_PORTRAIT])
     choose(person, "now")
@@ -397,7 +399,8 @@ def test_a_photo_sent_from_the_list_of_things_to_give_joins_the_files(service, s
         assert not s.scalars(select(Ticket)).all()
 
 
-def test_a_subject_access_request_shows_every_version_and_erasure_removes_them(service, sqlite_only):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_a_subject_access_request_shows_every_version_and_erasure_removes_them(service):
     from bot.privacy import erase, subject_access
 
     person = Person(service.engine)
@@ -419,7 +422,8 @@ def test_a_subject_access_request_shows_every_version_and_erasure_removes_them(s
         assert not s.scalars(select(ContributionPiece)).all()
 
 
-def test_pausing_at_the_list_of_things_to_give_comes_back_to_the_list(service, sqlite_only):
+@only_on("sqlite")  # the conversation is the same on both databases: SQLite runs it
+def test_pausing_at_the_list_of_things_to_give_comes_back_to_the_list(service):
     person = Person(service.engine)
     register(person, "en", [form.WAY_NAME])
     choose(person, "now")

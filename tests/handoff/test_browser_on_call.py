@@ -17,6 +17,7 @@ from handoff import rota
 from handoff.auth import create_user
 from handoff.canned import BY_KEY
 from tests.browser import ARTIFACTS, PHONE, browser_page, needs_chromium
+from tests.conftest import only_on
 from tests.live import serving
 
 from .conftest import PASSWORD, World
@@ -43,11 +44,10 @@ def _night_shift(world: World) -> None:
         )
 
 
+@only_on("sqlite")
 def test_urgent_urdu_message_on_call_advocate_canned_reply_hand_back_and_the_chairs_view(
     world: World, database_url: str
 ) -> None:
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
     service = world.service
     _night_shift(world)
     service.engine.handle(Inbound(channel="sms", address=FAMILY_PHONE, text="hello"))

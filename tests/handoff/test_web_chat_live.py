@@ -17,6 +17,7 @@ from bot.channels.worker import start_dispatcher_thread
 from bot.storage.models import Case, Ticket, TicketEvent
 from bot.web.app import create_app
 from tests.browser import ARTIFACTS, PHONE, chromium, needs_chromium
+from tests.conftest import only_on
 from tests.live import serving
 
 from .conftest import PASSWORD, World
@@ -50,11 +51,10 @@ def _no_sideways_scrolling(page: object) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "no sideways scrolling"  # type: ignore[attr-defined]
 
 
+@only_on("sqlite")
 def test_advocate_reply_and_chair_update_reach_the_open_web_chat_and_come_back_with_the_code(
     world: World, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
     # Live connections renewed every 3 s instead of 50: the page reconnects (Last-Event-ID) several
     # times during the test, and must neither miss nor repeat a message.
     monkeypatch.setattr(bot.web.chat, "STREAM_SECONDS", 3)

@@ -6,6 +6,7 @@ import pytest
 
 from bot.web.app import create_app
 from tests.browser import ARTIFACTS, browser_page, needs_chromium
+from tests.conftest import only_on
 from tests.live import serving
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -32,11 +33,10 @@ def chat_url(service, settings):
         ),
     ],
 )
+@only_on("sqlite")
 def test_a_message_about_a_death_at_the_language_question_is_heard_and_its_language_offered(
     chat_url, database_url, words, language, direction
 ):
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
     with browser_page() as page:
         page.set_viewport_size(PHONE)
         page.goto(chat_url + "/chat")

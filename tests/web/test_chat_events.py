@@ -6,7 +6,6 @@ import json
 import time
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from bot.channels.dispatcher import Dispatcher
@@ -14,6 +13,7 @@ from bot.channels.wiring import build_senders
 from bot.storage.models import Contact, Message
 from bot.storage.outbox import enqueue
 from bot.web.app import create_app
+from tests.conftest import only_on
 from tests.live import serving
 
 
@@ -102,6 +102,7 @@ def test_another_pages_messages_never_reach_this_page(service):
     assert texts == ["For the first person"]
 
 
+@only_on("postgresql")  # several web processes need PostgreSQL
 def test_with_several_web_processes_a_message_written_elsewhere_reaches_the_open_page(service, tmp_path):
     """`dhrbot serve --workers 2` on PostgreSQL: the page is served by one process, the message is written
     by another (here, this test) and sent by the parent's dispatcher; the page shows it within 2 s."""
@@ -113,8 +114,6 @@ def test_with_several_web_processes_a_message_written_elsewhere_reaches_the_open
     from bot.settings import PROJECT_ROOT
     from tests.live import free_port
 
-    if not service.db.is_postgres:
-        pytest.skip("several web processes need PostgreSQL")
     var = tmp_path / "serve"
     var.mkdir()
     if (PROJECT_ROOT / "var" / "nlu").exists():  # the trained NLU the test run already cached

@@ -13,6 +13,7 @@ from bot.dialogue.contributions import MAX_FILE_BYTES
 from bot.storage.models import Attachment, ContributionPiece
 from bot.web.app import create_app
 from tests.browser import ARTIFACTS, browser_page, needs_chromium
+from tests.conftest import only_on
 from tests.live import serving
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + b"a-photo-of-her" * 30
@@ -92,9 +93,8 @@ def test_uploads_that_are_too_big_of_a_wrong_type_cross_site_or_without_a_chat_a
 
 @pytest.mark.browser
 @needs_chromium
+@only_on("sqlite")
 def test_a_phone_sized_browser_sends_a_photo_with_the_paperclip(service, settings, database_url, tmp_path):
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
     photo = tmp_path / "garden.png"
     photo.write_bytes(PHOTO)
     with serving(create_app(service)) as url:

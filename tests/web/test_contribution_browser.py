@@ -10,15 +10,15 @@ from bot.i18n import LANGUAGES, translations
 from bot.storage.models import ContributionPiece
 from bot.web.app import create_app
 from tests.browser import ARTIFACTS, browser_page, needs_chromium
+from tests.conftest import only_on
 from tests.live import serving
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 ACCOUNT = ["وہ میری چھوٹی بہن تھی۔", "اس نے ایک رات پہلے مجھے فون کیا اور کہا کہ وہ ڈری ہوئی ہے۔"]
 
 
+@only_on("sqlite")
 def test_an_urdu_speaker_writes_an_account_in_the_web_chat_and_reads_it_back(service, database_url):
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
     answered = {form.RELATIONSHIP: "sibling", form.WAYS: [form.WAY_WRITTEN]}
     skips = len([q for q in form.applicable(answered) if q.key not in answered])
     ways = [o.value for o in form.BY_KEY[form.WAYS].options]
@@ -57,9 +57,8 @@ def test_an_urdu_speaker_writes_an_account_in_the_web_chat_and_reads_it_back(ser
         assert (piece.consent_chair, piece.consent_quote, piece.consent_panel) == (True, False, True)
 
 
+@only_on("sqlite")
 def test_not_taking_part_is_answered_warmly_on_a_phone_sized_screen(service, database_url):
-    if "postgresql" in database_url:
-        pytest.skip("the browser path is the same on both databases; run once")
     with serving(create_app(service)) as url:
         service.settings = service.settings.model_copy(update={"public_base_url": url})
         with browser_page() as page:
