@@ -22,20 +22,8 @@ needs_chromium = pytest.mark.skipif(
 @contextmanager
 def browser_page() -> Iterator[Any]:
     """A fresh headless Chromium page."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
-        report.ran("Chromium", browser.version)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_page()
 
 
 PHONE = {"width": 390, "height": 844}  # a common phone's screen, in CSS pixels
@@ -53,6 +41,7 @@ def chromium() -> Iterator[Any]:
             args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"],
         )  # fmt: skip
+        report.ran("Chromium", browser.version)
         try:
             yield browser
         finally:

@@ -12,12 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.policy import WHATSAPP_WINDOW
-from bot.i18n import _
-
-
-def discreet_notice() -> str:
-    """The neutral words sent instead of the content when others may see the person's phone."""
-    return _("You have a new message. Reply to read it.")
+from bot.dialogue.messages import discreet_notice
 
 
 @dataclass(frozen=True)

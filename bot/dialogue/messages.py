@@ -12,8 +12,8 @@ from bot.storage.models import utcnow
 def discreet_notice() -> str:
     """The neutral words a person in discreet mode sees instead of a message we send first.
 
-    The same words as the dispatcher's stand-in (bot/channels/dispatcher.py), so that what first
-    contact promises is what their phone shows.
+    The channel registry sends these as the stand-in for a discreet person's message, so what first
+    contact promises is, word for word, what their phone shows.
     """
     return _("You have a new message. Reply to read it.")
 

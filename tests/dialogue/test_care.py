@@ -339,14 +339,15 @@ def test_stop_outside_the_form_stops_at_once(service):
 
 # ---------------------------------------------------------------------------------------- discreet mode
 def test_discreet_mode_promises_only_what_it_does(service):
-    from bot.channels.registry import discreet_notice
+    from bot.channels.registry import CHANNELS
 
     person = Person(service.engine)
     person.says("hello")
     person.picks("English")
     person.picks("Yes")
     promise = person.picks("Not sure")
-    assert discreet_notice() in promise, "what their phone will show, word for word"
+    sent_instead = CHANNELS["sms"].discreet_preview
+    assert sent_instead is not None and sent_instead() in promise, "what their phone will show, word for word"
     assert "does not mention the review" not in promise, "the next messages do mention the review"
 
 
